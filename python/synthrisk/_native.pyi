@@ -1,0 +1,24 @@
+# Type stubs of the Rust extension, checked against it by `mypy.stubtest` in `make lint`.
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+# neighbors
+def knn_mixed_py(
+    query_num: npt.NDArray[np.float32],
+    query_cat: npt.NDArray[np.uint32],
+    ref_num: npt.NDArray[np.float32],
+    ref_cat: npt.NDArray[np.uint32],
+    num_weights: npt.NDArray[np.float64],
+    cat_weights: npt.NDArray[np.float64],
+    k: int,
+    exclude_self: bool = False,
+    n_jobs: int | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64]]: ...
+
+# accounting: zCDP
+def zcdp_epsilon(rho: float, delta: float) -> float: ...
+def zcdp_delta(rho: float, epsilon: float) -> float: ...
+def zcdp_rho(epsilon: float, delta: float) -> float: ...
+def gaussian_sigma_for_rho(sensitivity: float, rho: float) -> float: ...

@@ -1,0 +1,201 @@
+"""The Report: one object holding every result of an evaluation, as JSON for machines and as a
+self-contained HTML page for people."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthrisk.privacy.distance import DCRResult
+from synthrisk.report import svg
+from synthrisk.utility.fidelity import ColumnFidelity, PairFidelity
+
+
+@dataclass(frozen=True)
+class Report:
+    """Privacy and utility of one synthetic table against its real training and holdout data.
+
+    Example:
+        >>> report = synthrisk.evaluate(train=t, holdout=h, synthetic=s, domain=d)  # doctest: +SKIP
+        >>> report.to_html("report.html")  # doctest: +SKIP
+    """
+
+    meta: dict[str, Any]
+    dcr: DCRResult
+    columns: list[ColumnFidelity]
+    pairs: list[PairFidelity]
+    ledger: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    # --- headline numbers ---------------------------------------------------------------------
+
+    def summary(self) -> dict[str, float]:
+        """The few numbers a data steward reads first."""
+        out = {
+            "closer_to_train": self.dcr.closer_to_train.value,
+            "ideal_closer_to_train": self.dcr.ideal_closer_to_train,
+            "identical_match_share": self.dcr.identical_match_share.value,
+            "median_dcr_train": self.dcr.median_dcr_train.value,
+            "median_dcr_holdout": self.dcr.median_dcr_holdout.value,
+            "mean_column_distance": float(np.mean([c.distance for c in self.columns])),
+            "mean_pair_difference": (
+                float(np.mean([p.difference for p in self.pairs])) if self.pairs else 0.0
+            ),
+        }
+        if self.ledger is not None:
+            out["epsilon_spent"] = self.ledger["spent"]["epsilon"]
+        return out
+
+    # --- output -------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "meta": self.meta,
+            "summary": self.summary(),
+            "warnings": self.warnings,
+            "privacy": {"dcr": self.dcr.to_dict()},
+            "utility": {
+                "columns": [c.to_dict() for c in self.columns],
+                "pairs": [p.to_dict() for p in self.pairs],
+            },
+            "ledger": self.ledger,
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """The report as JSON text, also written to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_json_default)
+        if path is not None:
+            Path(path).write_text(text + "\n")
+        return text
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """A self-contained HTML page (inline SVG plots, no scripts, opens offline)."""
+        page = _render_html(self)
+        if path is not None:
+            Path(path).write_text(page)
+        return page
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _row(*cells: Any, header: bool = False) -> str:
+    tag = "th" if header else "td"
+    return "<tr>" + "".join(f"<{tag}>{html.escape(str(c))}</{tag}>" for c in cells) + "</tr>"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4f}"
+
+
+def _render_html(report: Report) -> str:
+    d = report.dcr
+    meta_rows = "".join(_row(k, v) for k, v in report.meta.items())
+    warn = "".join(f'<p class="warn">⚠ {html.escape(w)}</p>' for w in report.warnings)
+    privacy_rows = "".join(
+        [
+            _row("measure", "value", "95% interval", "reading", header=True),
+            _row(
+                "share of synthetic rows closer to train than holdout (ties ½)",
+                _fmt(d.closer_to_train.value),
+                f"[{_fmt(d.closer_to_train.low)}, {_fmt(d.closer_to_train.high)}]",
+                f"no leakage ≈ {_fmt(d.ideal_closer_to_train)}; higher means rows sit near "
+                "training records",
+            ),
+            _row(
+                "identical-match share (synthetic rows that copy a training row)",
+                _fmt(d.identical_match_share.value),
+                f"[{_fmt(d.identical_match_share.low)}, {_fmt(d.identical_match_share.high)}]",
+                f"holdout baseline {_fmt(d.identical_match_share_holdout.value)}",
+            ),
+            _row(
+                "median DCR to train / to holdout",
+                f"{_fmt(d.median_dcr_train.value)} / {_fmt(d.median_dcr_holdout.value)}",
+                "",
+                "similar values mean the generator is not closer to its training data",
+            ),
+        ]
+    )
+    if d.subsampled:
+        privacy_rows += _row(
+            "note", f"{d.n_queries_used} of {d.n_queries_total} synthetic rows used as queries", "", ""
+        )
+    dcr_plot = svg.histograms(
+        {"DCR synthetic → train": d.dcr_train, "DCR synthetic → holdout": d.dcr_holdout},
+        title="Distance to closest record",
+        xlabel="mixed-type distance",
+    )
+    column_plot = svg.bars(
+        [c.column for c in report.columns],
+        [c.distance for c in report.columns],
+        title="Per-column distance (TVD or KS; 0 = identical)",
+    )
+    column_rows = _row("column", "kind", "metric", "distance", "null rate real", "null rate synthetic", header=True)
+    column_rows += "".join(
+        _row(c.column, c.kind, c.metric, _fmt(c.distance), _fmt(c.null_rate_real), _fmt(c.null_rate_synthetic))
+        for c in report.columns
+    )
+    worst_pairs = sorted(report.pairs, key=lambda p: -p.difference)[:15]
+    pair_rows = _row("pair", "measure", "real", "synthetic", "difference", header=True)
+    pair_rows += "".join(
+        _row(" × ".join(p.columns), p.measure, _fmt(p.real), _fmt(p.synthetic), _fmt(p.difference))
+        for p in worst_pairs
+    )
+    ledger_html = _ledger_html(report.ledger)
+    summary_rows = "".join(_row(k, _fmt(v)) for k, v in report.summary().items())
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>synthrisk report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
+td, th {{ border: 1px solid #ccc; padding: 4px 8px; font-size: 13px; text-align: left; }}
+th {{ background: #f3f3f3; }} .warn {{ color: #a40; font-weight: bold; }}
+</style></head><body>
+<h1>synthrisk: privacy and utility report</h1>
+{warn}
+<h2>Summary</h2><table>{summary_rows}</table>
+<h2>Privacy: distance to closest record</h2><table>{privacy_rows}</table>
+{dcr_plot}
+<h2>Privacy budget</h2>{ledger_html}
+<h2>Utility: columns</h2>{column_plot}<table>{column_rows}</table>
+<h2>Utility: column pairs (largest 15 differences)</h2><table>{pair_rows}</table>
+<h2>About this run</h2><table>{meta_rows}</table>
+</body></html>
+"""
+
+
+def _ledger_html(ledger: dict[str, Any] | None) -> str:
+    if ledger is None:
+        return "<p>No generator ledger was given: the synthetic data's privacy budget is unknown.</p>"
+    rows = _row("mechanism", "purpose", "parameters", "ρ", "ε alone", header=True)
+    rows += "".join(
+        _row(
+            e["mechanism"],
+            e["purpose"],
+            ", ".join(f"{k}={v:.4g}" for k, v in e["parameters"].items()),
+            f"{e['rho'] * e['count']:.4g}",
+            f"{e['epsilon_alone']:.4g}",
+        )
+        for e in ledger["entries"]
+    )
+    b, s = ledger["budget"], ledger["spent"]
+    public = (
+        "public (given by the user)"
+        if ledger["domain_public"]
+        else "DATA-DERIVED: bounds and categories were read from the data outside the budget"
+    )
+    return (
+        f"<p>Budget ε={b['epsilon']:g}, δ={b['delta']:g} (ρ={b['rho']:.4g}); spent "
+        f"ε={s['epsilon']:.4f} (ρ={s['rho']:.4g}) under {html.escape(ledger['accounting'])}. "
+        f"Domain: {public}.</p><table>{rows}</table>"
+    )
