@@ -8,7 +8,8 @@ Example:
     >>> import synthrisk
     >>> df, domain = synthrisk.datasets.load("covid_testing")  # doctest: +SKIP
     >>> train, holdout = df[:10000], df[10000:]  # doctest: +SKIP
-    >>> model = synthrisk.IndependentMarginals(epsilon=1.0, domain=domain, seed=0).fit(train)  # doctest: +SKIP
+    >>> model = synthrisk.IndependentMarginals(epsilon=1.0, domain=domain)  # doctest: +SKIP
+    >>> model = model.fit(train)  # doctest: +SKIP
     >>> report = synthrisk.evaluate(train=train, holdout=holdout, synthetic=model.sample(5000),
     ...                             domain=domain, generator=model)  # doctest: +SKIP
     >>> report.to_html("report.html")  # doctest: +SKIP

@@ -96,7 +96,7 @@ class SynthriskWarning(UserWarning):
 
 
 class DataDerivedDomainWarning(SynthriskWarning):
-    """A domain was read from the data, so using it under DP leaks information outside the budget."""
+    """A domain was read from the data: under DP it leaks information outside the budget."""
 
 
 __all__ = [

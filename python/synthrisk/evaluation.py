@@ -37,9 +37,10 @@ def evaluate(
         >>> import synthrisk
         >>> df, domain = synthrisk.datasets.load("covid_testing")  # doctest: +SKIP
         >>> train, holdout = df[:10000], df[10000:]  # doctest: +SKIP
-        >>> model = synthrisk.IndependentMarginals(epsilon=1, domain=domain).fit(train)  # doctest: +SKIP
+        >>> model = synthrisk.IndependentMarginals(epsilon=1, domain=domain)  # doctest: +SKIP
+        >>> synthetic = model.fit(train).sample(5000)  # doctest: +SKIP
         >>> report = synthrisk.evaluate(train=train, holdout=holdout,
-        ...                             synthetic=model.sample(5000), domain=domain)  # doctest: +SKIP
+        ...                             synthetic=synthetic, domain=domain)  # doctest: +SKIP
         >>> report.summary()["closer_to_train"]  # doctest: +SKIP
     """
     with Progress(enabled=progress) as bar:

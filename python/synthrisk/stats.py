@@ -21,7 +21,12 @@ class Estimate:
     confidence: float = 0.95
 
     def to_dict(self) -> dict[str, float]:
-        return {"value": self.value, "low": self.low, "high": self.high, "confidence": self.confidence}
+        return {
+            "value": self.value,
+            "low": self.low,
+            "high": self.high,
+            "confidence": self.confidence,
+        }
 
 
 def _z(confidence: float) -> float:
@@ -65,12 +70,14 @@ def median_interval(values: np.ndarray, confidence: float = 0.95) -> Estimate:
     if n == 0:
         raise InvalidArgumentError("cannot summarise an empty array")
     half = _z(confidence) * math.sqrt(n) / 2
-    lo = max(int(math.floor(n / 2 - half)), 0)
-    hi = min(int(math.ceil(n / 2 + half)), n - 1)
+    lo = max(math.floor(n / 2 - half), 0)
+    hi = min(math.ceil(n / 2 + half), n - 1)
     return Estimate(float(np.median(x)), float(x[lo]), float(x[hi]), confidence)
 
 
-def quantiles(values: np.ndarray, qs: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95)) -> dict[str, float]:
+def quantiles(
+    values: np.ndarray, qs: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95)
+) -> dict[str, float]:
     """Named quantiles, e.g. ``{"q05": ...}``."""
     x = np.asarray(values, dtype=np.float64)
     return {f"q{round(q * 100):02d}": float(np.quantile(x, q)) for q in qs}

@@ -1,7 +1,7 @@
 """The data layer: public Domains, validation, and encoders for distances and marginals."""
 
 from synthrisk.data.domain import OTHER, Column, Domain, Kind
-from synthrisk.data.encode import MISSING_CODE, DistanceBlock, Discretizer, encode_for_distance
+from synthrisk.data.encode import MISSING_CODE, Discretizer, DistanceBlock, encode_for_distance
 from synthrisk.data.frames import read_table, to_polars, write_table
 
 __all__ = [

@@ -2,9 +2,9 @@
 
 Under differential privacy every data-dependent choice must be public or paid for. The Domain holds
 the public part: each column's kind, its public bounds or its sorted list of public categories, and
-whether it may be missing. A Domain written by hand (``from_dict``/``from_json``) is public. One read
-from the data (``Domain.infer``) is marked ``data_derived``; that mark travels into every ledger and
-report, and ``strict=True`` refuses it.
+whether it may be missing. A Domain written by hand (``from_dict``/``from_json``) is public. One
+read from the data (``Domain.infer``) is marked ``data_derived``; that mark travels into every
+ledger and report, and ``strict=True`` refuses it.
 """
 
 from __future__ import annotations
@@ -232,7 +232,9 @@ class Domain:
         try:
             return self._by_name[name]
         except KeyError:
-            raise KeyError(f"no column {name!r} in the domain; columns: {list(self.names)}") from None
+            raise KeyError(
+                f"no column {name!r} in the domain; columns: {list(self.names)}"
+            ) from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
@@ -424,4 +426,6 @@ def _infer_column(s: pl.Series, max_categories: int) -> Column:
             f"column {name!r} has {len(values)} distinct values (more than max_categories="
             f"{max_categories}); drop it, bin it, or raise max_categories"
         )
-    return Column(name, Kind.CATEGORICAL, categories=tuple(values.to_list()) or ("",), nullable=nullable)
+    return Column(
+        name, Kind.CATEGORICAL, categories=tuple(values.to_list()) or ("",), nullable=nullable
+    )

@@ -67,8 +67,9 @@ def encode_for_distance(
 
     Example:
         >>> import polars as pl
-        >>> d = Domain.from_dict({"columns": {"x": {"kind": "continuous", "lower": 0, "upper": 10},
-        ...                                   "c": {"kind": "categorical", "categories": ["a", "b"]}}})
+        >>> d = Domain.from_dict({"columns": {
+        ...     "x": {"kind": "continuous", "lower": 0, "upper": 10},
+        ...     "c": {"kind": "categorical", "categories": ["a", "b"]}}})
         >>> b = encode_for_distance(pl.DataFrame({"x": [5.0], "c": ["b"]}), d)
         >>> b.numeric.tolist(), b.codes.tolist()
         ([[0.5]], [[1]])
@@ -184,7 +185,9 @@ class Discretizer:
         series = [self._decode_column(b, codes[:, j], rng) for j, b in enumerate(self.columns)]
         return pl.DataFrame(series)
 
-    def _decode_column(self, b: ColumnBins, codes: np.ndarray, rng: np.random.Generator) -> pl.Series:
+    def _decode_column(
+        self, b: ColumnBins, codes: np.ndarray, rng: np.random.Generator
+    ) -> pl.Series:
         col = b.column
         is_null = codes == b.null_code if b.null_code is not None else np.zeros(len(codes), bool)
         safe = np.where(is_null, 0, codes)
@@ -205,8 +208,10 @@ class Discretizer:
                 return s.cast(pl.Int32).cast(pl.Date)  # bins hold whole days
             return s
         values_list: list[Any] = [col.categories[c] for c in safe]
-        dtype = pl.Boolean if col.kind is Kind.BOOLEAN else (
-            pl.Int64 if isinstance(col.categories[0], int) else pl.String
+        dtype = (
+            pl.Boolean
+            if col.kind is Kind.BOOLEAN
+            else (pl.Int64 if isinstance(col.categories[0], int) else pl.String)
         )
         s = pl.Series(col.name, values_list, dtype=dtype)
         return s.scatter(np.flatnonzero(is_null), None) if is_null.any() else s
@@ -222,5 +227,3 @@ def check_weights(weights: Sequence[float] | None, n: int) -> np.ndarray:
             f"weights must be {n} finite non-negative numbers with a positive sum"
         )
     return w
-
-

@@ -52,7 +52,13 @@ def read_table(path: str | Path) -> pl.DataFrame:
     if name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
         separator = "\t" if ".tsv" in name else ","
         # polars reads gzipped CSV directly; null values spelled as empty or NA are common.
-        return pl.read_csv(p, separator=separator, null_values=["", "NA"], infer_schema_length=10000)
+        return pl.read_csv(
+            p,
+            separator=separator,
+            null_values=["", "NA"],
+            infer_schema_length=10000,
+            try_parse_dates=True,
+        )
     raise InvalidArgumentError(
         f"cannot tell the format of {p}: use a .csv, .csv.gz, .tsv or .parquet file"
     )

@@ -157,9 +157,7 @@ def _categorical(s: pl.Series, col: Column, unknown_categories: str, where: str)
     integer_categories = isinstance(col.categories[0], int)
     if integer_categories:
         if not s.dtype.is_integer():
-            raise DtypeError(
-                f"{where} has integer categories in the domain but dtype {s.dtype}"
-            )
+            raise DtypeError(f"{where} has integer categories in the domain but dtype {s.dtype}")
         s = s.cast(pl.Int64)
     elif s.dtype in (pl.String, pl.Categorical) or isinstance(s.dtype, pl.Enum):
         s = s.cast(pl.String)
@@ -175,11 +173,15 @@ def _categorical(s: pl.Series, col: Column, unknown_categories: str, where: str)
             hint = (
                 "add them to the domain's categories or pass unknown_categories='other'"
                 if unknown_categories == "error"
-                else f"add {OTHER!r} to the column's categories (\"other\": true in the spec)"
+                else f'add {OTHER!r} to the column\'s categories ("other": true in the spec)'
             )
             raise UnknownCategoryError(
                 f"{where} has {int(unknown_mask.sum())} values outside its public categories "
                 f"(e.g. {unknown}); {hint}"
             )
-        s = pl.select(pl.when(pl.lit(unknown_mask)).then(pl.lit(OTHER)).otherwise(pl.lit(s))).to_series().alias(s.name)
+        s = (
+            pl.select(pl.when(pl.lit(unknown_mask)).then(pl.lit(OTHER)).otherwise(pl.lit(s)))
+            .to_series()
+            .alias(s.name)
+        )
     return s

@@ -102,7 +102,7 @@ def describe(name: str) -> DatasetInfo:
 
 @functools.cache
 def _cached_frame(name: str) -> pl.DataFrame:
-    # Reading and converting a table takes from milliseconds (support2) to seconds (military);
+    # Reading and converting takes milliseconds (support2) to about half a second (military);
     # callers get clones, so nobody can change what the cache holds.
     return _entry(name).load_frame()
 

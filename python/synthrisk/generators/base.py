@@ -85,7 +85,7 @@ class Generator(ABC):
     # --- persistence --------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """Writes the fitted model as JSON: hyperparameters, public domain, ledger, released state."""
+        """Writes the fitted model as JSON: parameters, public domain, ledger, released state."""
         self._check_fitted()
         params = {k: v for k, v in self.get_params().items() if not isinstance(v, Domain)}
         payload = {

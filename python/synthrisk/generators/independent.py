@@ -10,7 +10,7 @@ import polars as pl
 from synthrisk.accounting import PrivacyLedger, check_budget, gaussian_sigma
 from synthrisk.data.domain import Domain
 from synthrisk.data.encode import Discretizer
-from synthrisk.errors import InvalidArgumentError
+from synthrisk.errors import ModelFileError
 from synthrisk.generators.base import Generator
 
 
@@ -93,30 +93,32 @@ class IndependentMarginals(Generator):
         )
         rng = np.random.default_rng(self.seed)
         sigma = gaussian_sigma(ledger.rho_budget / len(domain))
-        marginals = []
+        noisy_counts = []
         for j, bins in enumerate(discretizer.columns):
             counts = np.bincount(codes[:, j], minlength=bins.size).astype(np.float64)
             ledger.gaussian(f"one-way marginal of {bins.column.name!r}", sigma=sigma)
-            noisy = counts + rng.normal(0.0, sigma, size=bins.size)
-            marginals.append(project_to_simplex(noisy))
+            noisy_counts.append(counts + rng.normal(0.0, sigma, size=bins.size))
         self.domain_ = domain
         self.ledger_ = ledger
         self.sigma_ = sigma
-        self.marginals_ = marginals
+        self.noisy_counts_ = noisy_counts
+        self.marginals_ = [project_to_simplex(c) for c in noisy_counts]
         self.discretizer_ = discretizer
         return self
 
     def _sample(self, n: int, rng: np.random.Generator) -> pl.DataFrame:
-        codes = np.column_stack([rng.choice(len(p), size=n, p=p / p.sum()) for p in self.marginals_])
+        codes = np.column_stack(
+            [rng.choice(len(p), size=n, p=p / p.sum()) for p in self.marginals_]
+        )
         return self.discretizer_.decode(codes, rng)
 
     def _state(self) -> dict[str, Any]:
-        return {"sigma": self.sigma_, "marginals": [p.tolist() for p in self.marginals_]}
+        return {"sigma": self.sigma_, "noisy_counts": [c.tolist() for c in self.noisy_counts_]}
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.sigma_ = float(state["sigma"])
-        self.marginals_ = [np.asarray(p, dtype=np.float64) for p in state["marginals"]]
+        self.noisy_counts_ = [np.asarray(c, dtype=np.float64) for c in state["noisy_counts"]]
+        self.marginals_ = [project_to_simplex(c) for c in self.noisy_counts_]
         self.discretizer_ = Discretizer(self.domain_, bins=self.bins)
-        sizes = self.discretizer_.sizes
-        if [len(p) for p in self.marginals_] != list(sizes):
-            raise InvalidArgumentError("saved marginals do not fit the saved domain")
+        if [len(c) for c in self.noisy_counts_] != list(self.discretizer_.sizes):
+            raise ModelFileError("the saved noisy counts do not fit the saved domain")

@@ -128,7 +128,10 @@ def _render_html(report: Report) -> str:
     )
     if d.subsampled:
         privacy_rows += _row(
-            "note", f"{d.n_queries_used} of {d.n_queries_total} synthetic rows used as queries", "", ""
+            "note",
+            f"{d.n_queries_used} of {d.n_queries_total} synthetic rows used as queries",
+            "",
+            "",
         )
     dcr_plot = svg.histograms(
         {"DCR synthetic → train": d.dcr_train, "DCR synthetic → holdout": d.dcr_holdout},
@@ -140,9 +143,18 @@ def _render_html(report: Report) -> str:
         [c.distance for c in report.columns],
         title="Per-column distance (TVD or KS; 0 = identical)",
     )
-    column_rows = _row("column", "kind", "metric", "distance", "null rate real", "null rate synthetic", header=True)
+    column_rows = _row(
+        "column", "kind", "metric", "distance", "null rate real", "null rate synthetic", header=True
+    )
     column_rows += "".join(
-        _row(c.column, c.kind, c.metric, _fmt(c.distance), _fmt(c.null_rate_real), _fmt(c.null_rate_synthetic))
+        _row(
+            c.column,
+            c.kind,
+            c.metric,
+            _fmt(c.distance),
+            _fmt(c.null_rate_real),
+            _fmt(c.null_rate_synthetic),
+        )
         for c in report.columns
     )
     worst_pairs = sorted(report.pairs, key=lambda p: -p.difference)[:15]
@@ -176,7 +188,9 @@ th {{ background: #f3f3f3; }} .warn {{ color: #a40; font-weight: bold; }}
 
 def _ledger_html(ledger: dict[str, Any] | None) -> str:
     if ledger is None:
-        return "<p>No generator ledger was given: the synthetic data's privacy budget is unknown.</p>"
+        return (
+            "<p>No generator ledger was given: the synthetic data's privacy budget is unknown.</p>"
+        )
     rows = _row("mechanism", "purpose", "parameters", "ρ", "ε alone", header=True)
     rows += "".join(
         _row(

@@ -9,4 +9,11 @@ from synthrisk.utility.fidelity import (
     tvd,
 )
 
-__all__ = ["ColumnFidelity", "PairFidelity", "column_fidelity", "ks_statistic", "pair_fidelity", "tvd"]
+__all__ = [
+    "ColumnFidelity",
+    "PairFidelity",
+    "column_fidelity",
+    "ks_statistic",
+    "pair_fidelity",
+    "tvd",
+]

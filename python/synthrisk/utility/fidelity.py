@@ -87,7 +87,9 @@ def _codes(s: pl.Series, col: Column) -> np.ndarray:
     return np.where(codes == MISSING_CODE, len(col.categories), codes)
 
 
-def column_fidelity(real: pl.DataFrame, synthetic: pl.DataFrame, domain: Domain) -> list[ColumnFidelity]:
+def column_fidelity(
+    real: pl.DataFrame, synthetic: pl.DataFrame, domain: Domain
+) -> list[ColumnFidelity]:
     """Per-column marginal distances between two validated frames."""
     out = []
     for col in domain:
@@ -150,7 +152,9 @@ def _association(df: pl.DataFrame, a: Column, b: Column) -> tuple[str, float]:
     return "abs_pearson", _pearson(va, vb)
 
 
-def pair_fidelity(real: pl.DataFrame, synthetic: pl.DataFrame, domain: Domain) -> list[PairFidelity]:
+def pair_fidelity(
+    real: pl.DataFrame, synthetic: pl.DataFrame, domain: Domain
+) -> list[PairFidelity]:
     """Association differences over every pair of columns."""
     out = []
     for a, b in itertools.combinations(domain.columns, 2):
