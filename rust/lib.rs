@@ -4,7 +4,9 @@
 //! The core has no PyO3 outside `py/` (feature `python`), so `cargo test` needs no Python.
 
 pub mod accounting;
+pub mod density;
 pub mod error;
+pub mod marginals;
 pub mod neighbors;
 
 #[cfg(feature = "python")]

@@ -2,6 +2,8 @@
 //! where core errors become `synthrisk.errors` exceptions. Every hot call releases the GIL.
 
 mod accounting;
+mod density;
+mod marginals;
 mod neighbors;
 
 use crate::error::Error;
@@ -28,5 +30,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     neighbors::register(m)?;
     accounting::register(m)?;
+    density::register(m)?;
+    marginals::register(m)?;
     Ok(())
 }

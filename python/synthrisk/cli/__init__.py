@@ -28,17 +28,22 @@ app.add_typer(datasets.app, name="datasets")
 
 
 def _add_optional_commands() -> None:
-    # Sub-apps written alongside the engines they drive; each module defines `app`.
+    # Commands written alongside the engines they drive. A module either defines
+    # `register(app)` (top-level commands) or `app` (a sub-command group of that name).
     import importlib
 
-    for module, name in (("synthrisk.cli.accountant", "accountant"),):
+    for name in ("accountant", "attack"):
+        module = f"synthrisk.cli.{name}"
         try:
             sub = importlib.import_module(module)
         except ModuleNotFoundError as e:
             if e.name != module:
                 raise
             continue
-        app.add_typer(sub.app, name=name)
+        if hasattr(sub, "register"):
+            sub.register(app)
+        else:
+            app.add_typer(sub.app, name=name)
 
 
 _add_optional_commands()

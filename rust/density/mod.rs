@@ -1,0 +1,1 @@
+//! Gaussian kernel density estimates in log space (DOMIAS-style density ratios).

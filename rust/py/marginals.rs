@@ -1,0 +1,7 @@
+//! Bindings for `crate::marginals`.
+
+use pyo3::prelude::*;
+
+pub(super) fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    Ok(())
+}
