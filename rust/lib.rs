@@ -8,6 +8,7 @@ pub mod density;
 pub mod error;
 pub mod marginals;
 pub mod neighbors;
+pub mod noise;
 
 #[cfg(feature = "python")]
 mod py;

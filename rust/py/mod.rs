@@ -5,6 +5,7 @@ mod accounting;
 mod density;
 mod marginals;
 mod neighbors;
+mod noise;
 
 use crate::error::Error;
 use pyo3::prelude::*;
@@ -29,6 +30,7 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     neighbors::register(m)?;
+    noise::register(m)?;
     accounting::register(m)?;
     density::register(m)?;
     marginals::register(m)?;

@@ -7,11 +7,18 @@ from typing import Any, Self
 import numpy as np
 import polars as pl
 
-from synthrisk.accounting import PrivacyLedger, check_budget, gaussian_sigma
+from synthrisk.accounting import (
+    LedgerEntry,
+    PrivacyLedger,
+    check_budget,
+    gaussian_rho,
+    gaussian_sigma,
+)
 from synthrisk.data.domain import Domain
 from synthrisk.data.encode import Discretizer
 from synthrisk.errors import ModelFileError
 from synthrisk.generators.base import Generator
+from synthrisk.noise import discrete_gaussian
 
 
 def project_to_simplex(counts: np.ndarray) -> np.ndarray:
@@ -34,9 +41,9 @@ class IndependentMarginals(Generator):
     """Samples every column independently from its noisy one-way marginal.
 
     Each column's histogram (bins from the public Domain; missing values as their own cell) gets
-    Gaussian noise. Adding or removing one row changes one cell of each histogram by 1, so each
-    histogram has L2 sensitivity 1; the zCDP budget ρ implied by (ε, δ) is split evenly over the
-    columns. Noisy counts are projected onto the probability simplex. Correlations between
+    discrete Gaussian noise, sampled exactly (:mod:`synthrisk.noise`). Adding or removing one row
+    changes one cell of each histogram by 1, so each histogram has L2 sensitivity 1; the zCDP
+    budget ρ implied by (ε, δ) is split evenly over the columns. Noisy counts are projected onto the probability simplex. Correlations between
     columns are lost by design: it is a baseline.
 
     Args:
@@ -46,7 +53,8 @@ class IndependentMarginals(Generator):
         bins: equal-width bins per numeric column over its public bounds.
         strict: refuse a data-derived domain.
         out_of_bounds: ``"clip"`` (default; data-independent, so private) or ``"error"``.
-        seed: seeds the noise; the same seed and data give the same model.
+        seed: seeds the noise; the same seed and data give the same model. ``None`` (the
+            default) draws it from the operating system, as a release should.
 
     Example:
         >>> from synthrisk import Domain, IndependentMarginals
@@ -91,13 +99,22 @@ class IndependentMarginals(Generator):
         ledger = PrivacyLedger(
             epsilon=self.epsilon, delta=self.delta, domain_public=not domain.data_derived
         )
-        rng = np.random.default_rng(self.seed)
         sigma = gaussian_sigma(ledger.rho_budget / len(domain))
+        noise = discrete_gaussian(sigma, sum(discretizer.sizes), seed=self.seed)
         noisy_counts = []
+        offset = 0
         for j, bins in enumerate(discretizer.columns):
-            counts = np.bincount(codes[:, j], minlength=bins.size).astype(np.float64)
-            ledger.gaussian(f"one-way marginal of {bins.column.name!r}", sigma=sigma)
-            noisy_counts.append(counts + rng.normal(0.0, sigma, size=bins.size))
+            counts = np.bincount(codes[:, j], minlength=bins.size)
+            ledger.record(
+                LedgerEntry(
+                    mechanism="discrete_gaussian",
+                    purpose=f"one-way marginal of {bins.column.name!r}",
+                    parameters={"sigma": sigma, "l2_sensitivity": 1.0},
+                    rho=gaussian_rho(sigma),
+                )
+            )
+            noisy_counts.append((counts + noise[offset : offset + bins.size]).astype(np.float64))
+            offset += bins.size
         self.domain_ = domain
         self.ledger_ = ledger
         self.sigma_ = sigma
