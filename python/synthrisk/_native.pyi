@@ -1,21 +1,27 @@
 # Type stubs of the Rust extension, checked against it by `mypy.stubtest` in `make lint`.
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 __version__: str
 
 # neighbors
-def knn_mixed_py(
+def knn_py(
     query_num: npt.NDArray[np.float32],
     query_cat: npt.NDArray[np.uint32],
     ref_num: npt.NDArray[np.float32],
     ref_cat: npt.NDArray[np.uint32],
+    metric: str,
     num_weights: npt.NDArray[np.float64],
     cat_weights: npt.NDArray[np.float64],
     k: int,
     exclude_self: bool = False,
     n_jobs: int | None = None,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64]]: ...
+    algorithm: str = "auto",
+    dedup: bool | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64], dict[str, Any]]: ...
+def simd_level() -> str: ...
 
 # accounting: zCDP
 def zcdp_epsilon(rho: float, delta: float) -> float: ...

@@ -1,24 +1,58 @@
 //! Exact k-nearest-neighbour search between a query block and a reference block.
 //!
-//! The mixed-type distance (DESIGN.md): numeric term `min(|Δ|, 1)` on values already divided by
-//! their public range, categorical term `1[a ≠ b]`, both missing 0, one missing 1; the distance is
-//! the weighted mean over columns. Missing numeric values are NaN; missing codes are `MISSING_CODE`.
+//! Metrics ([`Metric`]):
+//! * mixed-type (DESIGN.md): numeric term `min(|Δ|, 1)` on values already divided by their public
+//!   range, categorical term `1[a ≠ b]`, both missing 0, one missing 1; the distance is the
+//!   weighted mean over columns. Missing numerics are NaN; missing codes are [`MISSING_CODE`].
+//! * L1 and L2 (Euclidean) on numeric blocks without missing values;
+//! * Hamming on codes: the share of columns that differ.
 //!
-//! Results are exact: no approximation, no subsampling of the reference set. Each query row keeps
-//! a bounded top-k while it scans the reference rows in index order, so memory is O(n_query · k)
-//! and ties go to the lower reference index.
+//! Results are exact: no approximation, no subsampling of the reference set. Distances are
+//! accumulated in `f32` in one canonical order by every path (see `metric.rs`), so an exact copy
+//! is at distance exactly 0 and every path returns the same answer, sorted by distance with ties
+//! broken by the lower reference index.
+//!
+//! # How a call is planned ([`Plan`])
+//! 1. **Deduplication.** Identical rows (bit-identical after encoding) are grouped. With
+//!    `dedup = None` the reference (or query) side is searched per group when the groups number
+//!    at most 80% of the rows and the job is not tiny (`n_query · n_reference ≥ 2^20`); each group
+//!    then stands for all its rows (multiplicities), pushed in index order.
+//! 2. **Path.** `Algorithm::Brute` scans packed reference panels with SIMD register tiles
+//!    (`brute.rs`); `Algorithm::Tree` walks a k-d tree with box lower bounds and early
+//!    abandoning (`kdtree.rs`). `Algorithm::Auto` uses brute force for small jobs
+//!    (`n_query · n_reference < 2^22` after deduplication, or fewer than 2,048 reference groups),
+//!    and otherwise builds the tree and runs a pilot of 64 evenly spaced queries through it: the
+//!    tree is kept when those queries computed on average at most 1/16 of the reference rows
+//!    (a tree step costs about 16 times a SIMD lane), and brute force is used otherwise.
+//! 3. **Instruction set.** AVX-512, AVX2+FMA or portable code, detected at run time (capped by
+//!    the environment variable `SYNTHRISK_SIMD=avx512|avx2|scalar`, for benchmarks and tests).
+//!
+//! Memory is O((n_query + n_reference) · columns + n_query · k): the inputs are copied once into
+//! the kernel layout, queries run in parallel chunks of [`QUERY_CHUNK`] rows (rayon, above a
+//! size threshold), and no distance matrix is ever formed.
 
+mod brute;
+mod kdtree;
+mod metric;
+mod prepare;
+#[cfg(target_arch = "x86_64")]
+mod simd_x86;
 mod topk;
 
 use crate::error::{Error, Result};
+use metric::{Kernel, L1K, L2K, MixedK, MAX_ABS_L, MAX_ABS_MIXED};
+use prepare::{group_rows, Encoded, Groups};
 use rayon::prelude::*;
 pub use topk::TopK;
 
 /// The code that marks a missing categorical value.
 pub const MISSING_CODE: u32 = u32::MAX;
 
-/// Query rows per parallel task; below one task's worth the search runs on the calling thread.
-const QUERY_CHUNK: usize = 64;
+/// Query rows per parallel task.
+pub const QUERY_CHUNK: usize = 64;
+
+/// Below this many pair-columns a search runs on the calling thread.
+const PARALLEL_WORK: usize = 1 << 22;
 
 /// A row-major block of encoded records: `n_rows × n_num` scaled numerics and `n_rows × n_cat` codes.
 #[derive(Clone, Copy, Debug)]
@@ -43,16 +77,6 @@ impl<'a> MixedBlock<'a> {
             )));
         }
         Ok(Self { num, cat, n_rows, n_num, n_cat })
-    }
-
-    #[inline]
-    fn num_row(&self, i: usize) -> &'a [f32] {
-        &self.num[i * self.n_num..(i + 1) * self.n_num]
-    }
-
-    #[inline]
-    fn cat_row(&self, i: usize) -> &'a [u32] {
-        &self.cat[i * self.n_cat..(i + 1) * self.n_cat]
     }
 }
 
@@ -87,62 +111,429 @@ impl MixedWeights {
         let scale = |w: &[f64]| w.iter().map(|x| (x / total) as f32).collect();
         Ok(Self { num: scale(num), cat: scale(cat) })
     }
+
+    /// Equal weights.
+    pub fn uniform(n_num: usize, n_cat: usize) -> Result<Self> {
+        Self::new(&vec![1.0; n_num], &vec![1.0; n_cat])
+    }
 }
 
-/// The mixed-type distance between two encoded rows.
-#[inline]
-pub fn mixed_distance(qn: &[f32], qc: &[u32], rn: &[f32], rc: &[u32], w: &MixedWeights) -> f32 {
-    let mut d = 0.0f32;
-    for ((a, b), wj) in qn.iter().zip(rn).zip(&w.num) {
-        d += wj * numeric_term(*a, *b);
-    }
-    for ((a, b), wj) in qc.iter().zip(rc).zip(&w.cat) {
-        if a != b {
-            d += wj;
+/// The distance to search under.
+#[derive(Clone, Debug)]
+pub enum Metric {
+    /// Weighted mixed-type distance over numeric and categorical columns.
+    Mixed(MixedWeights),
+    /// Sum of absolute differences over numeric columns.
+    L1,
+    /// Euclidean distance over numeric columns.
+    L2,
+    /// Share of categorical columns that differ.
+    Hamming,
+}
+
+impl Metric {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Metric::Mixed(_) => "mixed",
+            Metric::L1 => "l1",
+            Metric::L2 => "l2",
+            Metric::Hamming => "hamming",
         }
     }
-    d
 }
 
-#[inline]
-fn numeric_term(a: f32, b: f32) -> f32 {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => 0.0,
-        (true, false) | (false, true) => 1.0,
-        (false, false) => (a - b).abs().min(1.0),
+/// Which search path to take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Algorithm {
+    /// Chosen per call by the rule in the module documentation.
+    #[default]
+    Auto,
+    /// Exhaustive SIMD scan of packed reference panels.
+    Brute,
+    /// k-d tree with box lower bounds.
+    Tree,
+}
+
+impl Algorithm {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Algorithm::Auto => "auto",
+            Algorithm::Brute => "brute",
+            Algorithm::Tree => "tree",
+        }
     }
 }
 
-fn check_args(query: &MixedBlock, reference: &MixedBlock, w: &MixedWeights, k: usize, exclude_self: bool) -> Result<()> {
+/// The instruction set the kernels run with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SimdLevel {
+    Scalar,
+    Avx2,
+    Avx512,
+}
+
+impl SimdLevel {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SimdLevel::Scalar => "scalar",
+            SimdLevel::Avx2 => "avx2+fma",
+            SimdLevel::Avx512 => "avx512",
+        }
+    }
+
+    /// The best level this CPU supports, capped by `SYNTHRISK_SIMD` if set.
+    pub fn detect() -> Self {
+        let cap = match std::env::var("SYNTHRISK_SIMD").ok().as_deref() {
+            Some("scalar") => SimdLevel::Scalar,
+            Some("avx2") => SimdLevel::Avx2,
+            _ => SimdLevel::Avx512,
+        };
+        Self::available().min(cap)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn available() -> Self {
+        if simd_x86::HAVE_AVX512
+            && is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("fma")
+        {
+            SimdLevel::Avx512
+        } else if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            SimdLevel::Avx2
+        } else {
+            SimdLevel::Scalar
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn available() -> Self {
+        SimdLevel::Scalar
+    }
+}
+
+/// Options of [`knn`]: all default to automatic choices.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    pub algorithm: Algorithm,
+    /// `None`: deduplicate a side when it pays (see the module documentation).
+    pub dedup: Option<bool>,
+    /// `None`: [`SimdLevel::detect`].
+    pub simd: Option<SimdLevel>,
+}
+
+/// What a call did, for diagnostics and benchmarks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub algorithm: Algorithm,
+    pub simd: SimdLevel,
+    pub query_groups: usize,
+    pub reference_groups: usize,
+    pub dedup_query: bool,
+    pub dedup_reference: bool,
+    /// Mean number of distances the tree pilot computed per query, if a pilot ran.
+    pub pilot_rows_per_query: Option<f64>,
+}
+
+fn check_args(query: &MixedBlock, reference: &MixedBlock, metric: &Metric, k: usize, exclude_self: bool) -> Result<()> {
     if query.n_num != reference.n_num || query.n_cat != reference.n_cat {
         return Err(Error::shape(format!(
             "query has {} numeric and {} categorical columns but reference has {} and {}: encode both with the same Domain",
             query.n_num, query.n_cat, reference.n_num, reference.n_cat
         )));
     }
-    if w.num.len() != query.n_num || w.cat.len() != query.n_cat {
-        return Err(Error::shape("one weight per column is needed"));
+    let (p, c) = (query.n_num, query.n_cat);
+    match metric {
+        Metric::Mixed(w) => {
+            if w.num.len() != p || w.cat.len() != c {
+                return Err(Error::shape(format!(
+                    "{} numeric and {} categorical weights given for {p} numeric and {c} categorical columns: give one weight per column",
+                    w.num.len(),
+                    w.cat.len()
+                )));
+            }
+            if p + c == 0 {
+                return Err(Error::invalid("the blocks have no columns"));
+            }
+        }
+        Metric::L1 | Metric::L2 => {
+            if c > 0 || p == 0 {
+                return Err(Error::invalid(format!(
+                    "metric '{}' needs numeric columns only, got {p} numeric and {c} categorical: use metric='mixed' or 'hamming'",
+                    metric.name()
+                )));
+            }
+        }
+        Metric::Hamming => {
+            if p > 0 || c == 0 {
+                return Err(Error::invalid(format!(
+                    "metric 'hamming' needs categorical codes only, got {p} numeric and {c} categorical columns: use metric='mixed'"
+                )));
+            }
+        }
     }
-    if query.n_num + query.n_cat == 0 {
-        return Err(Error::invalid("the blocks have no columns"));
+    if query.n_rows == 0 || reference.n_rows == 0 {
+        return Err(Error::invalid(format!(
+            "empty input: the query has {} rows and the reference {}: both need at least one row",
+            query.n_rows, reference.n_rows
+        )));
+    }
+    if query.n_rows > u32::MAX as usize || reference.n_rows > u32::MAX as usize {
+        return Err(Error::invalid("at most 4,294,967,295 rows per block are supported"));
     }
     if exclude_self && query.n_rows != reference.n_rows {
-        return Err(Error::invalid(
-            "exclude_self=True needs query and reference to be the same rows",
-        ));
+        return Err(Error::invalid(format!(
+            "exclude_self=True needs query and reference to be the same rows, but they have {} and {} rows",
+            query.n_rows, reference.n_rows
+        )));
     }
-    let available = reference.n_rows - usize::from(exclude_self && reference.n_rows > 0);
+    let available = reference.n_rows - usize::from(exclude_self);
     if k == 0 || k > available {
         return Err(Error::invalid(format!(
-            "k={k} but the reference has {available} candidate rows: choose 1 ≤ k ≤ {available}"
+            "k={k} but the reference has {available} candidate rows{}: choose 1 ≤ k ≤ {available}",
+            if exclude_self { " besides the query row itself" } else { "" }
         )));
+    }
+    for (block, what) in [(query, "query"), (reference, "reference")] {
+        check_values(block, metric, what)?;
     }
     Ok(())
 }
 
-/// Exact top-k under the mixed distance, parallel over query rows.
+fn check_values(b: &MixedBlock, metric: &Metric, what: &str) -> Result<()> {
+    let p = b.n_num;
+    let mixed = matches!(metric, Metric::Mixed(_));
+    let limit = if mixed { MAX_ABS_MIXED } else { MAX_ABS_L };
+    for (i, row) in b.num.chunks_exact(p.max(1)).enumerate().take(if p == 0 { 0 } else { b.n_rows }) {
+        for (j, x) in row.iter().enumerate() {
+            if x.is_nan() {
+                if !mixed {
+                    return Err(Error::invalid(format!(
+                        "{what} row {i}, numeric column {j} is NaN (missing): metric '{}' has no rule for missing values; impute them or use metric='mixed'",
+                        metric.name()
+                    )));
+                }
+            } else if x.abs() > limit {
+                return Err(Error::invalid(format!(
+                    "{what} row {i}, numeric column {j} is {x}: values must be finite and at most {limit:e} in magnitude{}",
+                    if mixed { " after scaling by the column's range" } else { "; rescale the data" }
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Groups a side's rows when that pays under the rule of the module documentation.
+fn maybe_group(e: &Encoded, dedup: Option<bool>, tiny: bool) -> (Groups, bool) {
+    match dedup {
+        Some(false) => (Groups::identity(e.n_rows), false),
+        None if tiny => (Groups::identity(e.n_rows), false),
+        Some(true) => (group_rows(e), true),
+        None => {
+            let g = group_rows(e);
+            if g.n_groups() * 5 <= e.n_rows * 4 {
+                (g, true)
+            } else {
+                (Groups::identity(e.n_rows), false)
+            }
+        }
+    }
+}
+
+/// What a search kernel needs besides the queries.
+struct Search<'a> {
+    refs: &'a Encoded,
+    groups: &'a Groups,
+    wn: &'a [f32],
+    wc: &'a [f32],
+    in_order: bool,
+    /// Numeric terms are clipped at 1 (mixed metric): the tree weighs spreads accordingly.
+    clip: bool,
+    simd: SimdLevel,
+}
+
+/// Instantiates a generic `#[inline(always)]` chunk kernel for AVX2+FMA and portable code and
+/// dispatches on the detected level (the tree path is scalar code: AVX2's FMA is what it needs).
+macro_rules! simd_dispatch {
+    ($level:expr, $generic:ident, $avx2:ident, ($($arg:ident : $ty:ty),*) -> $ret:ty, $body:expr) => {{
+        #[inline(always)]
+        fn $generic<K: Kernel>($($arg: $ty),*) -> $ret { $body }
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $avx2<K: Kernel>($($arg: $ty),*) -> $ret { $generic::<K>($($arg),*) }
+        move |$($arg: $ty),*| -> $ret {
+            match $level {
+                // SAFETY: the level was detected on this CPU (SimdLevel::available).
+                #[cfg(target_arch = "x86_64")]
+                SimdLevel::Avx512 | SimdLevel::Avx2 => unsafe { $avx2::<K>($($arg),*) },
+                _ => $generic::<K>($($arg),*),
+            }
+        }
+    }};
+}
+
+fn brute_runner<K: Kernel>(level: SimdLevel) -> impl Fn(&brute::BruteArgs, usize, &mut [TopK]) + Sync {
+    move |a: &brute::BruteArgs, q0: usize, tops: &mut [TopK]| match level {
+        // SAFETY: the level was detected on this CPU (SimdLevel::available).
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx512 => unsafe { simd_x86::search_chunk_avx512::<K>(a, q0, tops) },
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx2 => unsafe { simd_x86::search_chunk_avx2::<K>(a, q0, tops) },
+        _ => brute::search_chunk::<K, 4>(a, q0, tops),
+    }
+}
+
+type TreeArgs<'a> = (&'a kdtree::KdTree, &'a Groups, &'a [f32], &'a [f32]);
+
+fn tree_runner<K: Kernel>(level: SimdLevel) -> impl Fn(&TreeArgs, &Encoded, usize, &mut [TopK]) -> u64 + Sync {
+    simd_dispatch!(level, gen_tree, avx2_tree, (a: &TreeArgs, q: &Encoded, q0: usize, tops: &mut [TopK]) -> u64, {
+        kdtree::search_chunk::<K>(a.0, q, a.1, a.2, a.3, q0, tops)
+    })
+}
+
+/// Runs `chunk(q0, tops)` over all queries, in parallel when the job is large enough.
+fn run_chunks(n: usize, k: usize, parallel: bool, chunk: impl Fn(usize, &mut [TopK]) + Sync) -> Vec<TopK> {
+    let mut tops = vec![TopK::new(k); n];
+    if parallel {
+        tops.par_chunks_mut(QUERY_CHUNK).enumerate().for_each(|(i, t)| chunk(i * QUERY_CHUNK, t));
+    } else {
+        for (i, t) in tops.chunks_mut(QUERY_CHUNK).enumerate() {
+            chunk(i * QUERY_CHUNK, t);
+        }
+    }
+    tops
+}
+
+fn search_all<K: Kernel>(s: &Search, queries: &Encoded, k: usize, algorithm: Algorithm, plan: &mut Plan) -> Vec<TopK> {
+    let work = queries.n_rows.saturating_mul(s.refs.n_rows).saturating_mul(s.refs.p + s.refs.c);
+    let parallel = work >= PARALLEL_WORK;
+    let n_ref = s.refs.n_rows;
+    let mut algorithm = algorithm;
+    let mut tree = None;
+    let consider_tree = match algorithm {
+        Algorithm::Tree => true,
+        Algorithm::Brute => false,
+        Algorithm::Auto => n_ref >= 2048 && queries.n_rows.saturating_mul(n_ref) >= 1 << 22,
+    };
+    if consider_tree {
+        let t = kdtree::KdTree::build(s.refs, s.groups, s.wn, s.wc, s.clip);
+        if algorithm == Algorithm::Auto {
+            let pilots = queries.n_rows.min(64);
+            let rows: Vec<u32> = (0..pilots).map(|i| (i * queries.n_rows / pilots) as u32).collect();
+            let pilot_queries = queries.select(&rows);
+            let mut tops = vec![TopK::new(k); pilots];
+            let run = tree_runner::<K>(s.simd);
+            let evaluated = run(&(&t, s.groups, s.wn, s.wc), &pilot_queries, 0, &mut tops);
+            let per_query = evaluated as f64 / pilots as f64;
+            plan.pilot_rows_per_query = Some(per_query);
+            algorithm = if per_query * 16.0 <= n_ref as f64 { Algorithm::Tree } else { Algorithm::Brute };
+        }
+        tree = Some(t);
+    } else if algorithm == Algorithm::Auto {
+        algorithm = Algorithm::Brute;
+    }
+    plan.algorithm = algorithm;
+    match algorithm {
+        Algorithm::Tree => {
+            let t = tree.expect("built above");
+            let run = tree_runner::<K>(s.simd);
+            let args = (&t, s.groups, s.wn, s.wc);
+            // A tree query costs little; parallelise by the (smaller) real work.
+            let parallel = parallel && queries.n_rows >= 2 * QUERY_CHUNK;
+            run_chunks(queries.n_rows, k, parallel, |q0, tops| {
+                run(&args, queries, q0, tops);
+            })
+        }
+        _ => {
+            let panels = brute::Panels::pack(s.refs);
+            let args = brute::BruteArgs {
+                query: queries,
+                panels: &panels,
+                groups: s.groups,
+                wn: s.wn,
+                wc: s.wc,
+                in_order: s.in_order,
+            };
+            let run = brute_runner::<K>(s.simd);
+            run_chunks(queries.n_rows, k, parallel, |q0, tops| {
+                run(&args, q0, tops);
+            })
+        }
+    }
+}
+
+/// Exact top-k of every query row among the reference rows, with the plan that was used.
 ///
-/// `exclude_self` skips reference row i for query row i (leave-one-out distances).
+/// `exclude_self` skips reference row i for query row i (leave-one-out distances); query and
+/// reference must then have the same number of rows.
+pub fn knn(
+    query: &MixedBlock,
+    reference: &MixedBlock,
+    metric: &Metric,
+    k: usize,
+    exclude_self: bool,
+    options: &Options,
+) -> Result<(Neighbors, Plan)> {
+    check_args(query, reference, metric, k, exclude_self)?;
+    let (p, c) = (query.n_num, query.n_cat);
+    let q_enc = Encoded::new(query.num, query.cat, query.n_rows, p, c);
+    let r_enc = Encoded::new(reference.num, reference.cat, reference.n_rows, p, c);
+    let tiny = query.n_rows.saturating_mul(reference.n_rows) < 1 << 20;
+    let (q_groups, dedup_q) = maybe_group(&q_enc, options.dedup, tiny);
+    let (r_groups, dedup_r) = maybe_group(&r_enc, options.dedup, tiny);
+    let q_unique = if dedup_q { q_enc.select(&q_groups.first) } else { q_enc };
+    let r_unique = if dedup_r { r_enc.select(&r_groups.first) } else { r_enc };
+    let (wn, wc): (Vec<f32>, Vec<f32>) = match metric {
+        Metric::Mixed(w) => (w.num.clone(), w.cat.clone()),
+        Metric::L1 | Metric::L2 => (vec![1.0; p], Vec::new()),
+        Metric::Hamming => (Vec::new(), vec![1.0; c]),
+    };
+    let simd = options.simd.map_or_else(SimdLevel::detect, |s| s.min(SimdLevel::available()));
+    let search = Search { refs: &r_unique, groups: &r_groups, wn: &wn, wc: &wc, in_order: !dedup_r, clip: matches!(metric, Metric::Mixed(_)), simd };
+    let mut plan = Plan {
+        algorithm: options.algorithm,
+        simd,
+        query_groups: q_unique.n_rows,
+        reference_groups: r_unique.n_rows,
+        dedup_query: dedup_q,
+        dedup_reference: dedup_r,
+        pilot_rows_per_query: None,
+    };
+    let kk = k + usize::from(exclude_self);
+    let tops = match metric {
+        Metric::Mixed(_) | Metric::Hamming => search_all::<MixedK>(&search, &q_unique, kk, options.algorithm, &mut plan),
+        Metric::L1 => search_all::<L1K>(&search, &q_unique, kk, options.algorithm, &mut plan),
+        Metric::L2 => search_all::<L2K>(&search, &q_unique, kk, options.algorithm, &mut plan),
+    };
+    let finish: fn(f32, usize) -> f64 = match metric {
+        Metric::Mixed(_) | Metric::L1 => |d, _| d as f64,
+        Metric::L2 => |d, _| (d as f64).sqrt(),
+        Metric::Hamming => |d, c| d as f64 / c as f64,
+    };
+    let n = query.n_rows;
+    let mut distances = vec![0.0f64; n * k];
+    let mut indices = vec![0u64; n * k];
+    let fill = |(qi, (d_row, i_row)): (usize, (&mut [f64], &mut [u64]))| {
+        let items = tops[q_groups.group_of[qi] as usize].items();
+        let mut out = 0;
+        for &(d, idx) in items {
+            if out == k {
+                break;
+            }
+            if exclude_self && idx == qi as u64 {
+                continue;
+            }
+            d_row[out] = finish(d, c);
+            i_row[out] = idx;
+            out += 1;
+        }
+    };
+    distances.par_chunks_mut(k).zip(indices.par_chunks_mut(k)).enumerate().with_min_len(1 << 14).for_each(fill);
+    Ok((Neighbors { k, distances, indices }, plan))
+}
+
+/// Exact top-k under the mixed distance with automatic choices (see [`knn`]).
 pub fn knn_mixed(
     query: &MixedBlock,
     reference: &MixedBlock,
@@ -150,32 +541,7 @@ pub fn knn_mixed(
     k: usize,
     exclude_self: bool,
 ) -> Result<Neighbors> {
-    check_args(query, reference, weights, k, exclude_self)?;
-    let mut distances = vec![0.0f64; query.n_rows * k];
-    let mut indices = vec![0u64; query.n_rows * k];
-    let search_chunk = |(chunk, (dist_out, idx_out)): (usize, (&mut [f64], &mut [u64]))| {
-        let mut top = TopK::new(k);
-        for (local, (d_row, i_row)) in dist_out.chunks_mut(k).zip(idx_out.chunks_mut(k)).enumerate() {
-            let qi = chunk * QUERY_CHUNK + local;
-            top.clear();
-            let (qn, qc) = (query.num_row(qi), query.cat_row(qi));
-            for ri in 0..reference.n_rows {
-                if exclude_self && ri == qi {
-                    continue;
-                }
-                let d = mixed_distance(qn, qc, reference.num_row(ri), reference.cat_row(ri), weights);
-                top.push(d, ri as u64);
-            }
-            top.write_sorted(d_row, i_row);
-        }
-    };
-    let work = distances.chunks_mut(QUERY_CHUNK * k).zip(indices.chunks_mut(QUERY_CHUNK * k)).enumerate();
-    if query.n_rows * reference.n_rows < 1 << 16 {
-        work.for_each(search_chunk);
-    } else {
-        work.par_bridge().for_each(search_chunk);
-    }
-    Ok(Neighbors { k, distances, indices })
+    knn(query, reference, &Metric::Mixed(weights.clone()), k, exclude_self, &Options::default()).map(|r| r.0)
 }
 
 /// Runs `f` on a rayon pool of `n_jobs` threads, or on the global pool when `n_jobs` is None.
@@ -194,101 +560,4 @@ pub fn with_threads<T: Send>(n_jobs: Option<usize>, f: impl FnOnce() -> T + Send
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn brute(q: &MixedBlock, r: &MixedBlock, w: &MixedWeights, k: usize, exclude_self: bool) -> Vec<(f32, u64)> {
-        let mut out = Vec::new();
-        for qi in 0..q.n_rows {
-            let mut all: Vec<(f32, u64)> = (0..r.n_rows)
-                .filter(|ri| !(exclude_self && *ri == qi))
-                .map(|ri| (mixed_distance(q.num_row(qi), q.cat_row(qi), r.num_row(ri), r.cat_row(ri), w), ri as u64))
-                .collect();
-            all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            out.extend(all.into_iter().take(k));
-        }
-        out
-    }
-
-    fn lcg(seed: &mut u64) -> u64 {
-        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        *seed >> 33
-    }
-
-    #[test]
-    fn sdmetrics_vector() {
-        // FORMULAS.md: real A=[0,10,3,4,1], B=[x,y,x,z,y]; synthetic A=[5,10,NaN], B=[x,q,y]
-        // → DCR = [0.1, 0.5, 0.5] with range 10.
-        let rn: Vec<f32> = [0.0, 10.0, 3.0, 4.0, 1.0].iter().map(|v| v / 10.0).collect();
-        let rc = [0, 1, 0, 2, 1];
-        let qn = [0.5, 1.0, f32::NAN];
-        let qc = [0, 3, 1];
-        let r = MixedBlock::new(&rn, &rc, 5, 1, 1).unwrap();
-        let q = MixedBlock::new(&qn, &qc, 3, 1, 1).unwrap();
-        let w = MixedWeights::new(&[1.0], &[1.0]).unwrap();
-        let nb = knn_mixed(&q, &r, &w, 1, false).unwrap();
-        let expect = [0.1, 0.5, 0.5];
-        for (d, e) in nb.distances.iter().zip(expect) {
-            assert!((d - e).abs() < 1e-6, "{d} vs {e}");
-        }
-    }
-
-    #[test]
-    fn matches_brute_force_with_ties_and_missing() {
-        let mut seed = 7u64;
-        let (nq, nr, p, c) = (300, 400, 3, 2);
-        let mut gen_block = |n: usize| {
-            let num: Vec<f32> = (0..n * p)
-                .map(|_| match lcg(&mut seed) % 10 {
-                    0 => f32::NAN,
-                    v => v as f32 / 8.0,
-                })
-                .collect();
-            let cat: Vec<u32> = (0..n * c)
-                .map(|_| match lcg(&mut seed) % 5 {
-                    0 => MISSING_CODE,
-                    v => v as u32,
-                })
-                .collect();
-            (num, cat)
-        };
-        let (qn, qc) = gen_block(nq);
-        let (rn, rc) = gen_block(nr);
-        let q = MixedBlock::new(&qn, &qc, nq, p, c).unwrap();
-        let r = MixedBlock::new(&rn, &rc, nr, p, c).unwrap();
-        let w = MixedWeights::new(&[1.0, 2.0, 0.5], &[1.0, 1.0]).unwrap();
-        for k in [1, 3, 10] {
-            let nb = knn_mixed(&q, &r, &w, k, false).unwrap();
-            let expect = brute(&q, &r, &w, k, false);
-            for (j, (d, i)) in expect.iter().enumerate() {
-                assert_eq!(nb.indices[j], *i);
-                assert_eq!(nb.distances[j], *d as f64);
-            }
-        }
-        let nb = knn_mixed(&r, &r, &w, 2, true).unwrap();
-        let expect = brute(&r, &r, &w, 2, true);
-        assert_eq!(nb.indices, expect.iter().map(|x| x.1).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn exact_copy_has_distance_zero() {
-        let num = [0.123_456_7f32, 0.9, f32::NAN];
-        let cat = [4u32, MISSING_CODE];
-        let b = MixedBlock::new(&num, &cat, 1, 3, 2).unwrap();
-        let w = MixedWeights::new(&[1.0; 3], &[1.0; 2]).unwrap();
-        assert_eq!(knn_mixed(&b, &b, &w, 1, false).unwrap().distances, vec![0.0]);
-    }
-
-    #[test]
-    fn bad_arguments_are_errors() {
-        let num = [0.1f32, 0.2];
-        let b = MixedBlock::new(&num, &[], 2, 1, 0).unwrap();
-        let w = MixedWeights::new(&[1.0], &[]).unwrap();
-        assert!(knn_mixed(&b, &b, &w, 3, false).is_err());
-        assert!(knn_mixed(&b, &b, &w, 2, true).is_err());
-        assert!(knn_mixed(&b, &b, &w, 0, false).is_err());
-        assert!(MixedBlock::new(&num, &[], 3, 1, 0).is_err());
-        assert!(MixedWeights::new(&[0.0], &[]).is_err());
-        assert!(MixedWeights::new(&[f64::NAN], &[]).is_err());
-    }
-}
+mod tests;
