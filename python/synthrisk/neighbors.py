@@ -50,13 +50,16 @@ def _array_block(data: np.ndarray, metric: str, what: str) -> DistanceBlock:
     if metric in ("l1", "l2"):
         if not (np.issubdtype(data.dtype, np.floating) or np.issubdtype(data.dtype, np.integer)):
             raise DtypeError(f"{what} must hold numbers for metric={metric!r}, got {data.dtype}")
-        return DistanceBlock(data.astype(np.float32, copy=False), np.zeros((n, 0), np.uint32),
-                             names, ())
+        return DistanceBlock(
+            data.astype(np.float32, copy=False), np.zeros((n, 0), np.uint32), names, ()
+        )
     if metric == "hamming":
         if not (np.issubdtype(data.dtype, np.integer) or data.dtype == np.bool_):
-            raise DtypeError(f"{what} must hold integer codes for metric='hamming', got {data.dtype}")
-        if data.size and (data.min() < 0 or data.max() >= np.iinfo(np.uint32).max):
-            raise InvalidArgumentError(f"{what} codes must lie in [0, 2**32 - 2]")
+            raise DtypeError(
+                f"{what} must hold integer codes for metric='hamming', got {data.dtype}"
+            )
+        if data.size and (data.min() < 0 or data.max() > np.iinfo(np.uint32).max):
+            raise InvalidArgumentError(f"{what} codes must lie in [0, 2**32 - 1]")
         return DistanceBlock(np.zeros((n, 0), np.float32), data.astype(np.uint32), (), names)
     raise InvalidArgumentError(
         "metric='mixed' needs tables with a domain= (or DistanceBlocks), not plain arrays: "
@@ -197,13 +200,16 @@ def neighbors(
     Example:
         >>> import polars as pl
         >>> from synthrisk import Domain
-        >>> d = Domain.from_dict({"columns": {"x": {"kind": "continuous", "lower": 0, "upper": 10}}})
-        >>> dist, idx = neighbors(pl.DataFrame({"x": [4.0]}), pl.DataFrame({"x": [0.0, 5.0]}), domain=d)
+        >>> spec = {"x": {"kind": "continuous", "lower": 0, "upper": 10}}
+        >>> d = Domain.from_dict({"columns": spec})
+        >>> q, r = pl.DataFrame({"x": [4.0]}), pl.DataFrame({"x": [0.0, 5.0]})
+        >>> dist, idx = neighbors(q, r, domain=d)
         >>> dist.round(6).tolist(), idx.tolist()
         ([[0.1]], [[1]])
         >>> import numpy as np
-        >>> neighbors(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [1.0, 1.0]]), metric="l2", k=2)[0]
-        array([[1.41421354, 5.        ]])
+        >>> x, y = np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [1.0, 1.0]])
+        >>> neighbors(x, y, metric="l2", k=2)
+        (array([[1.41421356, 5.        ]]), array([[1, 0]]))
     """
     distances, indices, _ = knn(
         query,

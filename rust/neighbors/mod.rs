@@ -21,9 +21,11 @@
 //!    (`brute.rs`); `Algorithm::Tree` walks a k-d tree with box lower bounds and early
 //!    abandoning (`kdtree.rs`). `Algorithm::Auto` uses brute force for small jobs
 //!    (`n_query · n_reference < 2^22` after deduplication, or fewer than 2,048 reference groups),
-//!    and otherwise builds the tree and runs a pilot of 64 evenly spaced queries through it: the
-//!    tree is kept when those queries computed on average at most 1/16 of the reference rows
-//!    (a tree step costs about 16 times a SIMD lane), and brute force is used otherwise.
+//!    and otherwise builds the tree and runs a pilot of up to 64 evenly spaced queries through
+//!    it: the tree is kept when those queries computed on average at most
+//!    `n_reference · (5 + columns) / 1250` distances each (a tree step costs ≈ 25 ns per row, a
+//!    SIMD lane ≈ 0.1 + 0.02 · columns ns per pair, measured on 2 cores), and brute force is
+//!    used otherwise. The pilot stops early once it has spent more than brute force would.
 //! 3. **Instruction set.** AVX-512, AVX2+FMA or portable code, detected at run time (capped by
 //!    the environment variable `SYNTHRISK_SIMD=avx512|avx2|scalar`, for benchmarks and tests).
 //!
@@ -419,15 +421,25 @@ fn search_all<K: Kernel>(s: &Search, queries: &Encoded, k: usize, algorithm: Alg
     if consider_tree {
         let t = kdtree::KdTree::build(s.refs, s.groups, s.wn, s.wc, s.clip);
         if algorithm == Algorithm::Auto {
+            // Cost model measured on AVX2/AVX-512 (2 cores): a tree step costs ≈ 25 ns per row it
+            // computes, a SIMD lane ≈ 0.1 + 0.02 · columns ns per pair. The pilot stops as soon
+            // as its rows exceed what brute force would have cost.
+            let cols = (s.refs.p + s.refs.c) as f64;
+            let budget_per_query = n_ref as f64 * (5.0 + cols) / 1250.0;
             let pilots = queries.n_rows.min(64);
-            let rows: Vec<u32> = (0..pilots).map(|i| (i * queries.n_rows / pilots) as u32).collect();
-            let pilot_queries = queries.select(&rows);
-            let mut tops = vec![TopK::new(k); pilots];
             let run = tree_runner::<K>(s.simd);
-            let evaluated = run(&(&t, s.groups, s.wn, s.wc), &pilot_queries, 0, &mut tops);
-            let per_query = evaluated as f64 / pilots as f64;
+            let args = (&t, s.groups, s.wn, s.wc);
+            let mut evaluated = 0u64;
+            let mut done = 0usize;
+            let mut top = [TopK::new(k)];
+            while done < pilots && evaluated as f64 <= budget_per_query * pilots as f64 {
+                let row = [(done * queries.n_rows / pilots) as u32];
+                evaluated += run(&args, &queries.select(&row), 0, &mut top);
+                done += 1;
+            }
+            let per_query = evaluated as f64 / done as f64;
             plan.pilot_rows_per_query = Some(per_query);
-            algorithm = if per_query * 16.0 <= n_ref as f64 { Algorithm::Tree } else { Algorithm::Brute };
+            algorithm = if done == pilots && per_query <= budget_per_query { Algorithm::Tree } else { Algorithm::Brute };
         }
         tree = Some(t);
     } else if algorithm == Algorithm::Auto {

@@ -1,5 +1,45 @@
 """Privacy risk measures for synthetic data."""
 
-from synthrisk.privacy.distance import DCRResult, dcr
+from synthrisk.privacy.distance import (
+    AuthenticityResult,
+    DCRResult,
+    DistanceRisks,
+    ExposureResult,
+    HittingRateResult,
+    IdentifiabilityResult,
+    MedianDCRRatio,
+    NNAAResult,
+    NNDRResult,
+    authenticity,
+    dcr,
+    distance_risks,
+    entropy_weights,
+    exposed_records,
+    hitting_rate,
+    identifiability,
+    median_dcr_ratio,
+    nnaa,
+    nndr,
+)
 
-__all__ = ["DCRResult", "dcr"]
+__all__ = [
+    "AuthenticityResult",
+    "DCRResult",
+    "DistanceRisks",
+    "ExposureResult",
+    "HittingRateResult",
+    "IdentifiabilityResult",
+    "MedianDCRRatio",
+    "NNAAResult",
+    "NNDRResult",
+    "authenticity",
+    "dcr",
+    "distance_risks",
+    "entropy_weights",
+    "exposed_records",
+    "hitting_rate",
+    "identifiability",
+    "median_dcr_ratio",
+    "nnaa",
+    "nndr",
+]
