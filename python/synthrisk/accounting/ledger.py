@@ -96,6 +96,17 @@ class PrivacyLedger:
         params = {"sigma": float(sigma), "l2_sensitivity": float(sensitivity)}
         return self.record(LedgerEntry("gaussian", purpose, params, rho, count))
 
+    def exponential(
+        self, purpose: str, *, epsilon: float, sensitivity: float = 1.0, count: int = 1
+    ) -> LedgerEntry:
+        """Records an exponential mechanism run with ``epsilon`` (scores scaled by
+        ``epsilon / (2 · sensitivity)``): ε-bounded range, hence ρ = ε²/8 zCDP
+        (Cesar & Rogers 2021), as AIM and MST account for it."""
+        if not (math.isfinite(epsilon) and epsilon > 0 and sensitivity > 0):
+            raise BudgetError(f"{purpose}: epsilon and sensitivity must be positive")
+        params = {"epsilon": float(epsilon), "sensitivity": float(sensitivity)}
+        return self.record(LedgerEntry("exponential", purpose, params, epsilon**2 / 8.0, count))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record: budget, spend and every entry with its (ε, δ) alone."""
         return {
