@@ -1,0 +1,407 @@
+//! Fitting a model to noisy marginals: Private-PGM's estimator (McKenna, Sheldon & Miklau 2019,
+//! Algorithm 1) in float64.
+//!
+//! The loss is the weighted least-squares fit of the model's marginals to the measurements,
+//! `L(μ) = ½ Σ_j Σ_cells (μ_j − y_j)² / σ_j²`, minimised over the marginal polytope by entropic
+//! mirror descent on the log-potentials: `θ ← θ − α ∇L(μ(θ))`, with Armijo backtracking on the
+//! step size (halve on failure, grow by `growth` on success) starting at `2 / (L · total)`,
+//! `L` the Lipschitz constant of ∇L, exactly as `mbi.estimation.MirrorDescent`. Unlike mbi, the
+//! loop can stop early once the loss stops improving (`tol`), and it honours a time limit.
+
+use super::index::{cells, is_subset, Plan};
+use super::model::{dims_of, Model, Workspace};
+use crate::error::{Error, Result};
+use std::time::{Duration, Instant};
+
+/// One noisy marginal: `y ≈ counts over clique + N(0, σ²)` per cell.
+#[derive(Clone, Debug)]
+pub struct Measurement {
+    /// Sorted attribute indices.
+    pub clique: Vec<usize>,
+    /// Noisy counts, row-major over the clique.
+    pub y: Vec<f64>,
+    /// Noise standard deviation: one value, or one per cell.
+    pub sigma: Vec<f64>,
+}
+
+impl Measurement {
+    fn precision(&self, cell: usize) -> f64 {
+        let s = if self.sigma.len() == 1 {
+            self.sigma[0]
+        } else {
+            self.sigma[cell]
+        };
+        1.0 / (s * s)
+    }
+}
+
+/// Options of [`Model::fit`].
+#[derive(Clone, Debug)]
+pub struct FitOptions {
+    /// Most iterations (accepted or rejected steps).
+    pub iters: usize,
+    /// Stop when the loss improved by at most `tol · max(|loss|, 1)` over `check_every`
+    /// iterations, `patience` times in a row. `None`: run all iterations.
+    pub tol: Option<f64>,
+    pub check_every: usize,
+    pub patience: usize,
+    /// Fixed step size instead of the line search.
+    pub stepsize: Option<f64>,
+    /// Step growth after an accepted step (mbi: 1.01).
+    pub growth: f64,
+    /// Total the marginals add up to; `None` estimates it from the measurements.
+    pub total: Option<f64>,
+    /// Stop (not converged) after this long.
+    pub time_limit: Option<Duration>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            iters: 1000,
+            tol: None,
+            check_every: 50,
+            patience: 2,
+            stepsize: None,
+            growth: 1.01,
+            total: None,
+            time_limit: None,
+        }
+    }
+}
+
+/// What a fit did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitReport {
+    pub iterations: usize,
+    pub loss: f64,
+    pub initial_loss: f64,
+    pub converged: bool,
+    pub timed_out: bool,
+    pub stepsize: f64,
+    pub total: f64,
+}
+
+/// The minimum-variance unbiased estimate of the number of records from the measurements' sums
+/// (each sum is unbiased with variance Σ σ²), at least 1.
+pub fn estimate_total(ms: &[Measurement]) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    for m in ms {
+        let var: f64 = if m.sigma.len() == 1 {
+            m.sigma[0] * m.sigma[0] * m.y.len() as f64
+        } else {
+            m.sigma.iter().map(|s| s * s).sum()
+        };
+        if var > 0.0 && var.is_finite() {
+            num += m.y.iter().sum::<f64>() / var;
+            den += 1.0 / var;
+        }
+    }
+    if den > 0.0 {
+        (num / den).max(1.0)
+    } else {
+        1.0
+    }
+}
+
+/// Where a measurement's marginal is read from and where its gradient goes.
+struct Route {
+    tree_clique: usize,
+    from_tree: Plan,
+    pclique: usize,
+    into_theta: Plan,
+}
+
+impl Model {
+    /// Checks measurements against the model: shapes, finite values, positive noise, and a
+    /// potential clique containing each.
+    pub fn check_measurements(&self, ms: &[Measurement]) -> Result<()> {
+        for (j, m) in ms.iter().enumerate() {
+            super::check_clique(&m.clique, self.sizes.len())?;
+            let n = cells(&m.clique, &self.sizes);
+            if m.y.len() != n {
+                return Err(Error::shape(format!(
+                    "measurement {j} over {:?} has {} values, its table has {n} cells",
+                    m.clique,
+                    m.y.len()
+                )));
+            }
+            if !(m.sigma.len() == 1 || m.sigma.len() == n) {
+                return Err(Error::shape(format!("measurement {j}: sigma needs 1 or {n} values")));
+            }
+            if m.sigma.iter().any(|s| !(s.is_finite() && *s > 0.0)) || m.y.iter().any(|v| !v.is_finite()) {
+                return Err(Error::invalid(format!(
+                    "measurement {j} over {:?}: values must be finite and sigma positive",
+                    m.clique
+                )));
+            }
+            if !self.pcliques.iter().any(|k| is_subset(&m.clique, k)) {
+                return Err(Error::invalid(format!(
+                    "measurement {j} over {:?} is not inside any clique of the model",
+                    m.clique
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn routes(&self, ms: &[Measurement]) -> Vec<Route> {
+        ms.iter()
+            .map(|m| {
+                let t = self.tree.containing(&m.clique).expect("checked");
+                let k = (0..self.pcliques.len())
+                    .filter(|&k| is_subset(&m.clique, &self.pcliques[k]))
+                    .min_by_key(|&k| (self.theta[k].len(), k))
+                    .unwrap_or(0);
+                Route {
+                    tree_clique: t,
+                    from_tree: Plan::new(&self.tree.cliques[t], &self.tree.dims[t], &m.clique),
+                    pclique: k,
+                    into_theta: Plan::new(&self.pcliques[k], &dims_of(&self.pcliques[k], &self.sizes), &m.clique),
+                }
+            })
+            .collect()
+    }
+
+    /// Lipschitz constant of ∇L as mbi computes it for identity queries:
+    /// `max_K Σ_{j→K} max_cell(1/σ_j²) · |K| / |clique_j|`.
+    fn lipschitz(&self, ms: &[Measurement], routes: &[Route]) -> f64 {
+        let mut blocks = vec![0.0; self.pcliques.len()];
+        for (m, r) in ms.iter().zip(routes) {
+            let prec = (0..m.sigma.len()).map(|c| m.precision(c)).fold(0.0, f64::max);
+            blocks[r.pclique] += prec * self.theta[r.pclique].len() as f64 / m.y.len() as f64;
+        }
+        blocks.into_iter().fold(0.0, f64::max).max(f64::MIN_POSITIVE)
+    }
+
+    /// Loss, per-measurement marginals and gradients at the marginals `mu`.
+    fn loss_at(
+        &self,
+        ms: &[Measurement],
+        routes: &[Route],
+        mu: &[Vec<f64>],
+        proj: &mut [Vec<f64>],
+        grad: &mut [Vec<f64>],
+    ) -> f64 {
+        let mut loss = 0.0;
+        for (j, (m, r)) in ms.iter().zip(routes).enumerate() {
+            let p = &mut proj[j];
+            p.fill(0.0);
+            r.from_tree.sum_into(&mu[r.tree_clique], p);
+            let g = &mut grad[j];
+            if m.sigma.len() == 1 {
+                let prec = m.precision(0);
+                let mut acc = 0.0;
+                for ((gv, pv), yv) in g.iter_mut().zip(p.iter()).zip(&m.y) {
+                    let d = pv - yv;
+                    acc += d * d;
+                    *gv = prec * d;
+                }
+                loss += 0.5 * prec * acc;
+            } else {
+                for (c, ((gv, pv), yv)) in g.iter_mut().zip(p.iter()).zip(&m.y).enumerate() {
+                    let d = pv - yv;
+                    let prec = m.precision(c);
+                    loss += 0.5 * prec * d * d;
+                    *gv = prec * d;
+                }
+            }
+        }
+        loss
+    }
+
+    /// Fits the potentials to the measurements, starting from the current ones (warm start).
+    pub fn fit(&mut self, ms: &[Measurement], opts: &FitOptions) -> Result<FitReport> {
+        self.check_measurements(ms)?;
+        if !(opts.growth >= 1.0 && opts.growth.is_finite()) {
+            return Err(Error::invalid(format!("growth must be ≥ 1, got {}", opts.growth)));
+        }
+        if let Some(s) = opts.stepsize {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(Error::invalid(format!("stepsize must be positive, got {s}")));
+            }
+        }
+        let total = match opts.total {
+            Some(t) if t.is_finite() && t > 0.0 => t,
+            Some(t) => return Err(Error::invalid(format!("total must be positive, got {t}"))),
+            None => estimate_total(ms),
+        };
+        self.total = total;
+        let start = Instant::now();
+        let routes = self.routes(ms);
+        let mut alpha = opts
+            .stepsize
+            .unwrap_or_else(|| 2.0 / (self.lipschitz(ms, &routes) * total));
+        let mut ws = Workspace::default();
+        let mut mu = std::mem::take(&mut self.mu);
+        let mut mu2: Vec<Vec<f64>> = Vec::new();
+        self.log_z = self.belief_propagation(&self.theta, &mut ws, &mut mu);
+        let mut proj: Vec<Vec<f64>> = ms.iter().map(|m| vec![0.0; m.y.len()]).collect();
+        let mut grad = proj.clone();
+        let mut proj2 = proj.clone();
+        let mut grad2 = proj.clone();
+        let mut loss = self.loss_at(ms, &routes, &mu, &mut proj, &mut grad);
+        let initial_loss = loss;
+        let mut theta2 = self.theta.clone();
+        let (mut prev_check, mut stalls) = (loss, 0usize);
+        let (mut converged, mut timed_out) = (false, false);
+        let mut it = 0;
+        while it < opts.iters {
+            it += 1;
+            for (t2, t) in theta2.iter_mut().zip(&self.theta) {
+                t2.copy_from_slice(t);
+            }
+            for (r, g) in routes.iter().zip(&grad) {
+                r.into_theta.add_broadcast(&mut theta2[r.pclique], g, -alpha);
+            }
+            let log_z2 = self.belief_propagation(&theta2, &mut ws, &mut mu2);
+            let loss2 = self.loss_at(ms, &routes, &mu2, &mut proj2, &mut grad2);
+            let accept = if opts.stepsize.is_some() {
+                loss2.is_finite()
+            } else {
+                let dot: f64 = grad
+                    .iter()
+                    .zip(&proj)
+                    .zip(&proj2)
+                    .map(|((g, p), p2)| g.iter().zip(p).zip(p2).map(|((g, a), b)| g * (a - b)).sum::<f64>())
+                    .sum();
+                loss2.is_finite() && loss - loss2 >= 0.5 * alpha * dot
+            };
+            if accept {
+                std::mem::swap(&mut self.theta, &mut theta2);
+                std::mem::swap(&mut mu, &mut mu2);
+                std::mem::swap(&mut proj, &mut proj2);
+                std::mem::swap(&mut grad, &mut grad2);
+                loss = loss2;
+                self.log_z = log_z2;
+                if opts.stepsize.is_none() {
+                    alpha *= opts.growth;
+                }
+            } else if opts.stepsize.is_none() {
+                alpha *= 0.5;
+            }
+            if let Some(tol) = opts.tol {
+                if it % opts.check_every.max(1) == 0 {
+                    let done = prev_check - loss <= tol * loss.abs().max(1.0);
+                    stalls = if done { stalls + 1 } else { 0 };
+                    prev_check = loss;
+                    if stalls >= opts.patience.max(1) {
+                        converged = true;
+                        break;
+                    }
+                }
+            }
+            if let Some(limit) = opts.time_limit {
+                if start.elapsed() >= limit {
+                    timed_out = true;
+                    break;
+                }
+            }
+        }
+        self.mu = mu;
+        Ok(FitReport {
+            iterations: it,
+            loss,
+            initial_loss,
+            converged,
+            timed_out,
+            stepsize: alpha,
+            total,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::marginals::model::tests::{brute_joint, brute_marginal};
+
+    fn exact(model: &Model, cliques: &[Vec<usize>]) -> Vec<Measurement> {
+        let joint = brute_joint(model);
+        cliques
+            .iter()
+            .map(|c| Measurement {
+                clique: c.clone(),
+                y: brute_marginal(model, &joint, c),
+                sigma: vec![1.0],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn recovers_consistent_marginals() {
+        // Marginals of a model in the family are fitted to (near) zero loss.
+        let truth = crate::marginals::model::tests::random_model(11, 5, 4);
+        let cliques = truth.pcliques.clone();
+        let ms = exact(&truth, &cliques);
+        let mut model = Model::new(&truth.sizes, &cliques, 1.0, usize::MAX).unwrap();
+        let opts = FitOptions {
+            iters: 3000,
+            ..Default::default()
+        };
+        let rep = model.fit(&ms, &opts).unwrap();
+        assert!((rep.total - 1000.0).abs() < 1e-6, "{}", rep.total);
+        assert!(rep.loss < 1e-3 * rep.initial_loss, "{rep:?}");
+        for m in &ms {
+            let got = model.clique_marginal(&m.clique).unwrap();
+            for (a, b) in got.iter().zip(&m.y) {
+                assert!((a - b).abs() < 0.5, "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn early_stopping_and_time_limit() {
+        let truth = crate::marginals::model::tests::random_model(5, 6, 5);
+        let ms = exact(&truth, &truth.pcliques.clone());
+        let mut model = Model::new(&truth.sizes, &truth.pcliques, 1.0, usize::MAX).unwrap();
+        let rep = model
+            .fit(
+                &ms,
+                &FitOptions {
+                    iters: 100_000,
+                    tol: Some(1e-6),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert!(rep.converged && rep.iterations < 100_000, "{rep:?}");
+        let mut model = Model::new(&truth.sizes, &truth.pcliques, 1.0, usize::MAX).unwrap();
+        let rep = model
+            .fit(
+                &ms,
+                &FitOptions {
+                    iters: usize::MAX,
+                    time_limit: Some(Duration::from_millis(20)),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert!(rep.timed_out);
+    }
+
+    #[test]
+    fn bad_measurements_are_refused() {
+        let mut model = Model::new(&[2, 3], &[vec![0], vec![1]], 1.0, usize::MAX).unwrap();
+        let m = |c: Vec<usize>, y: Vec<f64>, s: f64| Measurement {
+            clique: c,
+            y,
+            sigma: vec![s],
+        };
+        assert!(model
+            .fit(&[m(vec![0, 1], vec![0.0; 6], 1.0)], &FitOptions::default())
+            .is_err());
+        assert!(model
+            .fit(&[m(vec![0], vec![0.0; 3], 1.0)], &FitOptions::default())
+            .is_err());
+        assert!(model
+            .fit(&[m(vec![0], vec![0.0; 2], 0.0)], &FitOptions::default())
+            .is_err());
+        assert!(model
+            .fit(&[m(vec![0], vec![f64::NAN, 1.0], 1.0)], &FitOptions::default())
+            .is_err());
+        assert!(model
+            .fit(&[m(vec![0], vec![3.0, 1.0], 1.0)], &FitOptions::default())
+            .is_ok());
+    }
+}

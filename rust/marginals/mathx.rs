@@ -1,0 +1,165 @@
+//! `exp` over slices, vectorised: the kernel of belief propagation in log space.
+//!
+//! [`exp_shifted`] computes `exp(x − shift)` for `x ≤ shift` with a branch-free Cody–Waite range
+//! reduction and a degree-12 Taylor polynomial (relative error below 4·10⁻¹⁶ on the reduced
+//! range, tested against `f64::exp`); results below `e^−708` flush to 0. The loop compiles for
+//! AVX2+FMA when the CPU has it (detected once at run time) and for baseline x86-64 otherwise.
+
+use rayon::prelude::*;
+use std::sync::OnceLock;
+
+const LOG2E: f64 = std::f64::consts::LOG2_E;
+const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
+/// 1.5 · 2⁵²: adding it rounds a double to the nearest integer, which lands in the low bits.
+const SHIFTER: f64 = 6_755_399_441_055_744.0;
+/// Arguments below this flush to 0 (e^−708 ≈ 3·10⁻³⁰⁸ is the smallest normal result we keep).
+const FLUSH: f64 = -708.0;
+
+#[inline(always)]
+fn exp_le0(x: f64) -> f64 {
+    let xc = if x < FLUSH { FLUSH } else { x };
+    let kf = (xc * LOG2E + SHIFTER) - SHIFTER;
+    let r = (xc - kf * LN2_HI) - kf * LN2_LO;
+    // e^r on |r| ≤ ln2/2, Horner form of the Taylor series to r¹².
+    let mut p = 1.0 / 479_001_600.0;
+    p = p * r + 1.0 / 39_916_800.0;
+    p = p * r + 1.0 / 3_628_800.0;
+    p = p * r + 1.0 / 362_880.0;
+    p = p * r + 1.0 / 40_320.0;
+    p = p * r + 1.0 / 5_040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    let k = (kf + SHIFTER).to_bits().wrapping_sub(SHIFTER.to_bits());
+    let scale = f64::from_bits(k.wrapping_add(1023) << 52);
+    if x < FLUSH {
+        0.0
+    } else {
+        p * scale
+    }
+}
+
+/// `out[i] = exp(x[i] − shift)`; returns `Σ out`.
+#[inline(always)]
+fn exp_sum_generic(x: &[f64], shift: f64, out: &mut [f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut xs = x.chunks_exact(4);
+    let mut os = out.chunks_exact_mut(4);
+    for (xc, oc) in (&mut xs).zip(&mut os) {
+        for l in 0..4 {
+            let e = exp_le0(xc[l] - shift);
+            oc[l] = e;
+            acc[l] += e;
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (xv, ov) in xs.remainder().iter().zip(os.into_remainder()) {
+        let e = exp_le0(*xv - shift);
+        *ov = e;
+        s += e;
+    }
+    s
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn exp_sum_avx2(x: &[f64], shift: f64, out: &mut [f64]) -> f64 {
+    exp_sum_generic(x, shift, out)
+}
+
+fn has_avx2() -> bool {
+    static LEVEL: OnceLock<bool> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let capped = std::env::var("SYNTHRISK_SIMD").map(|v| v == "scalar").unwrap_or(false);
+            !capped && is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
+fn exp_sum_serial(x: &[f64], shift: f64, out: &mut [f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked above).
+        return unsafe { exp_sum_avx2(x, shift, out) };
+    }
+    exp_sum_generic(x, shift, out)
+}
+
+/// `out[i] = exp(x[i] − shift)` for every cell (the caller makes `shift ≥ max x`, so nothing
+/// overflows); returns the sum. Splits large slices over threads in fixed chunks, so the sum is
+/// the same whatever the number of threads.
+pub fn exp_sum(x: &[f64], shift: f64, out: &mut [f64]) -> f64 {
+    assert_eq!(x.len(), out.len());
+    const CHUNK: usize = 1 << 15;
+    if x.len() >= 4 * CHUNK && rayon::current_num_threads() > 1 {
+        let parts: Vec<f64> = x
+            .par_chunks(CHUNK)
+            .zip(out.par_chunks_mut(CHUNK))
+            .map(|(xc, oc)| exp_sum_serial(xc, shift, oc))
+            .collect();
+        parts.iter().sum()
+    } else if x.len() >= 4 * CHUNK {
+        x.chunks(CHUNK)
+            .zip(out.chunks_mut(CHUNK))
+            .map(|(xc, oc)| exp_sum_serial(xc, shift, oc))
+            .sum()
+    } else {
+        exp_sum_serial(x, shift, out)
+    }
+}
+
+/// `exp(x − shift)` of one value (same approximation as [`exp_sum`]).
+#[inline]
+pub fn exp_one(x: f64, shift: f64) -> f64 {
+    exp_le0(x - shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_std_exp() {
+        let mut worst = 0.0f64;
+        let mut x = -707.9;
+        while x <= 0.0 {
+            let got = exp_le0(x);
+            let want = x.exp();
+            worst = worst.max(((got - want) / want).abs());
+            x += 0.000_713;
+        }
+        assert!(worst < 4e-16, "relative error {worst:e}");
+        assert_eq!(exp_le0(0.0), 1.0);
+        assert_eq!(exp_le0(-709.0), 0.0);
+        assert_eq!(exp_le0(f64::NEG_INFINITY), 0.0);
+    }
+
+    #[test]
+    fn slices_and_sums() {
+        let x: Vec<f64> = (0..300_000).map(|i| -((i % 977) as f64) * 0.37).collect();
+        let mut out = vec![0.0; x.len()];
+        let s = exp_sum(&x, 0.5, &mut out);
+        let mut want = 0.0;
+        for (a, b) in x.iter().zip(&out) {
+            let e = (a - 0.5).exp();
+            assert!((b - e).abs() <= 4e-16 * e);
+            want += e;
+        }
+        assert!((s - want).abs() < 1e-9 * want);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let mut out2 = vec![0.0; x.len()];
+        let s2 = pool.install(|| exp_sum(&x, 0.5, &mut out2));
+        assert_eq!(s, s2, "the sum must not depend on the number of threads");
+    }
+}
