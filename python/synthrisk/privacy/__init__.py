@@ -43,3 +43,9 @@ __all__ = [
     "nnaa",
     "nndr",
 ]
+
+# Membership-inference attacks and anonymeter-style risks.
+from synthrisk.privacy import attacks, risks  # noqa: E402
+from synthrisk.privacy.attacks import attack  # noqa: E402
+
+__all__ += ["attack", "attacks", "risks"]
