@@ -12,11 +12,14 @@ use super::topk::TopK;
 pub const LANES: usize = 16;
 
 /// Bytes of reference panels a task keeps hot while its query blocks pass over them.
-const CHUNK_BYTES: usize = 192 * 1024;
+const CHUNK_BYTES: usize = 256 * 1024;
 
 /// Reference rows packed panel by panel: `num[panel][column][lane]`, `cat[panel][column][lane]`.
 pub struct Panels {
     pub num: Vec<f32>,
+    /// Per row (panel-major, padding 0): `‖r‖² · (1 − l2_margin(p))`, for the dot-product
+    /// filter of the L2 tiles (`simd_x86.rs`).
+    pub sq: Vec<f32>,
     pub cat: Vec<u32>,
     pub n_rows: usize,
     pub n_panels: usize,
@@ -39,12 +42,26 @@ impl Panels {
                 cat[(panel * c + j) * LANES + lane] = *x;
             }
         }
-        Self { num, cat, n_rows: e.n_rows, n_panels, p, c }
+        let margin = l2_margin(p) as f64;
+        let mut sq = vec![0.0f32; n_panels * LANES];
+        for (i, v) in sq.iter_mut().enumerate().take(e.n_rows) {
+            let r2: f64 = e.num_row(i).iter().map(|x| (*x as f64) * (*x as f64)).sum();
+            *v = (r2 * (1.0 - margin)) as f32;
+        }
+        Self { num, sq, cat, n_rows: e.n_rows, n_panels, p, c }
     }
 
     pub fn panels_per_chunk(&self) -> usize {
         (CHUNK_BYTES / ((self.p + self.c).max(1) * LANES * 4)).max(1)
     }
+}
+
+/// The relative margin of the L2 dot-product filter: `‖q‖² + ‖r‖² − 2 q·r` in `f32` differs
+/// from the exact distance by far less than `l2_margin(p) · (‖q‖² + ‖r‖²)` (about 50 times the
+/// worst-case rounding of a `p`-term dot product), so a lane whose filter value exceeds the
+/// k-th best by more than that margin cannot enter; every other lane is re-checked exactly.
+pub fn l2_margin(p: usize) -> f32 {
+    (p + 16) as f32 * (2.0f32).powi(-19)
 }
 
 /// Pushes the members of reference group `g` (all at distance `d`) in index order.

@@ -30,7 +30,7 @@
 //!    the environment variable `SYNTHRISK_SIMD=avx512|avx2|scalar`, for benchmarks and tests).
 //!
 //! Memory is O((n_query + n_reference) · columns + n_query · k): the inputs are copied once into
-//! the kernel layout, queries run in parallel chunks of [`QUERY_CHUNK`] rows (rayon, above a
+//! the kernel layout, queries run in parallel chunks of at most [`QUERY_CHUNK`] rows (rayon, above a
 //! size threshold), and no distance matrix is ever formed.
 
 mod brute;
@@ -50,8 +50,9 @@ pub use topk::TopK;
 /// The code that marks a missing categorical value.
 pub const MISSING_CODE: u32 = u32::MAX;
 
-/// Query rows per parallel task.
-pub const QUERY_CHUNK: usize = 64;
+/// Query rows per parallel task, at most: each task reuses every cache-sized chunk of reference
+/// panels for all its queries, so larger tasks are faster, down to four tasks per thread.
+pub const QUERY_CHUNK: usize = 256;
 
 /// Below this many pair-columns a search runs on the calling thread.
 const PARALLEL_WORK: usize = 1 << 22;
@@ -398,7 +399,8 @@ fn tree_runner<K: Kernel>(level: SimdLevel) -> impl Fn(&TreeArgs, &Encoded, usiz
 fn run_chunks(n: usize, k: usize, parallel: bool, chunk: impl Fn(usize, &mut [TopK]) + Sync) -> Vec<TopK> {
     let mut tops = vec![TopK::new(k); n];
     if parallel {
-        tops.par_chunks_mut(QUERY_CHUNK).enumerate().for_each(|(i, t)| chunk(i * QUERY_CHUNK, t));
+        let size = (n / (4 * rayon::current_num_threads())).clamp(16, QUERY_CHUNK);
+        tops.par_chunks_mut(size).enumerate().for_each(|(i, t)| chunk(i * size, t));
     } else {
         for (i, t) in tops.chunks_mut(QUERY_CHUNK).enumerate() {
             chunk(i * QUERY_CHUNK, t);
@@ -452,7 +454,7 @@ fn search_all<K: Kernel>(s: &Search, queries: &Encoded, k: usize, algorithm: Alg
             let run = tree_runner::<K>(s.simd);
             let args = (&t, s.groups, s.wn, s.wc);
             // A tree query costs little; parallelise by the (smaller) real work.
-            let parallel = parallel && queries.n_rows >= 2 * QUERY_CHUNK;
+            let parallel = parallel && queries.n_rows >= 32;
             run_chunks(queries.n_rows, k, parallel, |q0, tops| {
                 run(&args, queries, q0, tops);
             })
