@@ -169,7 +169,8 @@ def main() -> None:
         seed=args.seed,
     )
     print(
-        f"\n{len(models)} models, {labels.size} challenge records, {args.folds}-fold leave-models-out"
+        f"\n{len(models)} models, {labels.size} challenge records, "
+        f"{args.folds}-fold leave-models-out"
     )
     print(f"{'attack':22s} {'TPR@FPR<0.1':>22s} {'TPR@FPR<0.01':>12s} {'AUC':>20s}")
     for name, r in sorted(results.items(), key=lambda kv: -kv[1].tpr_at_fpr[0.1].value):

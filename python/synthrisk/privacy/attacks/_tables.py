@@ -18,7 +18,12 @@ import numpy as np
 import polars as pl
 
 from synthrisk.data.domain import Column, Domain, Kind
-from synthrisk.data.encode import MISSING_CODE, DistanceBlock, encode_for_distance
+from synthrisk.data.encode import (
+    MISSING_CODE,
+    DistanceBlock,
+    _numeric_values,
+    encode_for_distance,
+)
 from synthrisk.data.frames import to_polars
 from synthrisk.errors import DataDerivedDomainWarning, EmptyDataError, SchemaError
 
@@ -140,10 +145,23 @@ class TableEncoder:
     def block(self, df: pl.DataFrame) -> DistanceBlock:
         """Mixed-distance encoding (range-scaled numerics, category codes)."""
         frame = _cast_like(df.select(self.domain_.names), self.domain_)
-        return encode_for_distance(frame, self.domain_, validate=False)
+        block = encode_for_distance(frame, self.domain_, validate=False)
+        # float64 copy of the scaled numerics for densities and classifiers (the distance kernels
+        # use float32)
+        object.__setattr__(block, "numeric64", self._numeric64(frame))
+        return block
+
+    def _numeric64(self, frame: pl.DataFrame) -> np.ndarray:
+        cols = [c for c in self.domain_.columns if c.kind.is_numeric]
+        out = np.empty((frame.height, len(cols)), dtype=np.float64)
+        for j, col in enumerate(cols):
+            assert col.lower is not None
+            values = _numeric_values(frame.get_column(col.name), col)
+            out[:, j] = ((values - col.lower) / col.range).fill_null(float("nan")).to_numpy()
+        return out
 
     def _fit_matrix(self, block: DistanceBlock) -> None:
-        num = block.numeric.astype(np.float64)
+        num = getattr(block, "numeric64", block.numeric.astype(np.float64))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             med = np.nanmedian(num, axis=0) if num.size else np.zeros(num.shape[1])
@@ -161,7 +179,7 @@ class TableEncoder:
         ``drop_first`` leaves out each categorical column's most frequent synthetic level, so
         that the one-hot columns are not linearly dependent (needed by a full covariance).
         """
-        num = block.numeric.astype(np.float64)
+        num = getattr(block, "numeric64", block.numeric.astype(np.float64))
         nan = np.isnan(num)
         parts = [np.where(nan, self.fill_, num), nan[:, self.flags_].astype(np.float64)]
         for j, (values, mode) in enumerate(self.levels_):
