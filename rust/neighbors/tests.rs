@@ -234,3 +234,19 @@ fn bad_arguments_are_errors() {
     let bi = MixedBlock::new(&inf, &[], 2, 1, 0).unwrap();
     assert!(knn(&bi, &b, &Metric::L1, 1, false, &o).is_err());
 }
+
+#[test]
+fn l2_dot_product_filter_is_exact_under_cancellation() {
+    // Large common offsets with tiny differences: ‖q‖² + ‖r‖² − 2q·r cancels catastrophically,
+    // so only the exact re-check gets these right.
+    let mut seed = 17u64;
+    let (n, p) = (300, 7);
+    let mut gen = |n: usize| -> Vec<f32> {
+        (0..n * p).map(|j| 1.0e4 + (j % p) as f32 * 1.0e3 + (lcg(&mut seed) % 64) as f32 / 64.0).collect()
+    };
+    let (qn, rn) = (gen(n), gen(n));
+    let q = MixedBlock::new(&qn, &[], n, p, 0).unwrap();
+    let r = MixedBlock::new(&rn, &[], n, p, 0).unwrap();
+    check_all_paths(&q, &r, &Metric::L2, 4, false);
+    check_all_paths(&r, &r, &Metric::L2, 1, false);
+}
