@@ -159,7 +159,9 @@ impl GaussianKde {
             }
         }
         for i in 0..d {
-            if cov[i * d + i] <= 0.0 {
+            let first = data[i];
+            let constant = data.iter().skip(i).step_by(d).all(|v| *v == first);
+            if constant || cov[i * d + i] <= 0.0 {
                 return Err(Error::invalid(format!(
                     "column {i} of the sample is constant: its variance is 0, so no Gaussian kernel fits; drop it"
                 )));
@@ -471,7 +473,9 @@ fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
                 s -= l[i * d + k] * l[j * d + k];
             }
             if i == j {
-                if s <= 0.0 || !s.is_finite() {
+                // A pivot that lost all but ~1e-10 of the variance means a (numerically)
+                // linear dependence: the kernel would be degenerate along it.
+                if s <= 1e-10 * a[i * d + i] || !s.is_finite() {
                     return None;
                 }
                 l[i * d + i] = s.sqrt();
