@@ -11,10 +11,9 @@ import json
 import sys
 import time
 
+import anonymeter.evaluators  # noqa: F401  (import order: avoids anonymeter's circular import)
 import numpy as np
 import pandas as pd
-
-import anonymeter.evaluators  # noqa: F401  (import order: avoids anonymeter's circular import)
 from anonymeter.neighbors.mixed_types_kneighbors import MixedTypeKNeighbors
 
 
@@ -36,7 +35,7 @@ def main() -> None:
     MixedTypeKNeighbors(n_neighbors=1, n_jobs=n_jobs).fit(r.head(50), ctypes).kneighbors(q.head(5))
     nn = MixedTypeKNeighbors(n_neighbors=1, n_jobs=n_jobs).fit(r, ctypes)
     t0 = time.perf_counter()
-    dist, idx = nn.kneighbors(q, return_distance=True)
+    _dist, idx = nn.kneighbors(q, return_distance=True)
     seconds = time.perf_counter() - t0
     np.save(sys.argv[1] + ".idx.npy", idx[:, 0])
     print(

@@ -11,9 +11,11 @@ Cases (all exact 1-NN, wall-clock on this machine, every thread the machine has 
   difference form synthrisk uses does 3·d.
 * dcr    — DCR of synthetic → train and → holdout on the openintro ``military`` table
   (1.41M rows): train = 1M real rows, holdout = the rest, synthetic = 1M rows from
-  IndependentMarginals(ε=1). Time and peak memory beyond the inputs from 100k to 1M, with the
-  engine's automatic plan (it deduplicates this low-cardinality table) and with deduplication
-  off (pure brute force), plus an SVG plot ``benches/neighbors_dcr_scaling.svg``.
+  IndependentMarginals(ε=1), generated once and shared by every run; a run of size n uses the
+  first n rows of synthetic and train and up to n holdout rows. Time and peak memory beyond
+  the inputs from 100k to 1M, with the engine's automatic plan (it deduplicates this
+  low-cardinality table) and with deduplication off (pure brute force), plus an SVG plot
+  ``benches/neighbors_dcr_scaling.svg``.
 
 Usage: ``python benches/python/bench_neighbors.py [mixed] [l2] [dcr] [--quick]``.
 Results also go to ``benches/results/neighbors.json``.
@@ -86,7 +88,7 @@ def bench_mixed(quick: bool) -> None:
         ours = {}
         for simd in ("avx512", "avx2"):
             os.environ["SYNTHRISK_SIMD"] = simd
-            sec, (d, i, plan) = timed(knn, q, r, k=1)
+            sec, (_d, i, plan) = timed(knn, q, r, k=1)
             ours[simd] = (sec, i)
             report(case, f"synthrisk {plan['simd']} {plan['algorithm']}", sec, n * m)
         os.environ.pop("SYNTHRISK_SIMD")
@@ -144,52 +146,93 @@ def bench_l2(quick: bool) -> None:
         )
     os.environ.pop("SYNTHRISK_SIMD")
     try:
-        import faiss
+        import faiss  # noqa: F401
     except ImportError:
         print("  (faiss skipped: pip install faiss-cpu)")
         return
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
-    index = faiss.IndexFlatL2(d)
-    index.add(y)
-    sec, (fd, fi) = timed(index.search, x, 1)
-    agree = float(np.mean(fi[:, 0] == ours["avx2"][2][:, 0]))
-    report(
-        case,
-        "faiss-cpu IndexFlatL2",
-        sec,
-        n * n,
-        f"{flops / sec / 1e9:.1f} GFLOP/s; same NN {agree:.3%}",
-    )
-    err = np.max(np.abs(np.sqrt(np.maximum(fd[:, 0], 0)) - ours["avx2"][1][:, 0]))
-    print(
-        f"  → synthrisk is {sec / ours['avx2'][0]:.2f}× (AVX2) / {sec / ours['avx512'][0]:.2f}×"
-        f" (AVX-512) the speed of faiss; max |Δ distance| vs faiss {err:.2e}",
-        flush=True,
-    )
-    for simd, (s, _, _) in ours.items():
-        ROWS[-1][f"ratio_vs_{simd}"] = sec / s
+    for label, env in (
+        ("faiss-cpu IndexFlatL2", {}),
+        ("faiss-cpu, OpenBLAS AVX2 only", {"OPENBLAS_CORETYPE": "Haswell"}),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", _FAISS, str(n), str(d)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **env},
+        )
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        sec = res["seconds"]
+        fi = np.load(res["path"])
+        fd = np.load(res["path"].replace("idx", "dist"))
+        agree = float(np.mean(fi == ours["avx2"][2][:, 0]))
+        err = float(np.max(np.abs(np.sqrt(np.maximum(fd, 0)) - ours["avx2"][1][:, 0])))
+        report(
+            case,
+            label,
+            sec,
+            n * n,
+            f"{flops / sec / 1e9:.1f} GFLOP/s; same NN {agree:.3%}; max |Δd| {err:.1e}",
+        )
+        print(
+            f"  → synthrisk is {sec / ours['avx2'][0]:.2f}× (AVX2) / "
+            f"{sec / ours['avx512'][0]:.2f}× (AVX-512) the speed of {label}",
+            flush=True,
+        )
+        for simd, (s_, _, _) in ours.items():
+            ROWS[-1][f"ratio_vs_{simd}"] = sec / s_
+
+
+_FAISS = r"""
+import json, os, sys, tempfile, time
+import numpy as np
+import faiss
+n, d = int(sys.argv[1]), int(sys.argv[2])
+rng = np.random.default_rng(0)
+x = rng.standard_normal((n, d)).astype(np.float32)
+y = rng.standard_normal((n, d)).astype(np.float32)
+faiss.omp_set_num_threads(os.cpu_count() or 1)
+index = faiss.IndexFlatL2(d)
+index.add(y)
+t0 = time.perf_counter()
+dist, idx = index.search(x, 1)
+sec = time.perf_counter() - t0
+path = os.path.join(tempfile.mkdtemp(), "idx.npy")
+np.save(path, idx[:, 0]); np.save(path.replace("idx", "dist"), dist[:, 0])
+print(json.dumps({"seconds": sec, "path": path}))
+"""
 
 
 # --- DCR on military ------------------------------------------------------------------------------
 
 _CHILD = r"""
-import json, sys, time, threading
+import json, os, sys, time
 import numpy as np
-import synthrisk
-from synthrisk.data import encode_for_distance
+
+n, mode, cache = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+from synthrisk.data import DistanceBlock
 from synthrisk.neighbors import knn
 
-n, mode = int(sys.argv[1]), sys.argv[2]
-df, domain = synthrisk.datasets.load("military")
-df = df.sample(fraction=1.0, shuffle=True, seed=0)
-train, holdout = df[:1_000_000], df[1_000_000:]
-model = synthrisk.IndependentMarginals(epsilon=1.0, domain=domain, seed=0).fit(train)
-synthetic = model.sample(n)
-s = encode_for_distance(synthetic, domain)
-t = encode_for_distance(train[:n], domain)
-h = encode_for_distance(holdout[: min(n, holdout.height)], domain)
-del df, train, holdout, synthetic, model
-import gc; gc.collect()
+if not os.path.exists(cache):
+    # One synthetic table for every run (the generator's noise is not seeded).
+    import synthrisk
+    from synthrisk.data import encode_for_distance
+
+    df, domain = synthrisk.datasets.load("military")
+    df = df.sample(fraction=1.0, shuffle=True, seed=0)
+    train, holdout = df[:1_000_000], df[1_000_000:]
+    model = synthrisk.IndependentMarginals(epsilon=1.0, domain=domain, seed=0).fit(train)
+    blocks = {k: encode_for_distance(v, domain) for k, v in
+              (("s", model.sample(1_000_000)), ("t", train), ("h", holdout))}
+    np.savez(cache, **{f"{k}{part}": getattr(b, attr) for k, b in blocks.items()
+                       for part, attr in (("n", "numeric"), ("c", "codes"))},
+             names=np.array(blocks["s"].numeric_columns + blocks["s"].categorical_columns),
+             p=len(blocks["s"].numeric_columns))
+z = np.load(cache)
+names, p = tuple(z["names"].tolist()), int(z["p"])
+s, t, h = (DistanceBlock(np.ascontiguousarray(z[k + "n"][:n]), np.ascontiguousarray(z[k + "c"][:n]),
+                         names[:p], names[p:]) for k in "sth")
+del z
 
 def rss(field):
     for line in open("/proc/self/status"):
@@ -206,13 +249,16 @@ closer = np.mean((d_t < d_h) + 0.5 * (d_t == d_h))
 sec = time.perf_counter() - t0
 print(json.dumps({"n": n, "mode": mode, "seconds": sec, "peak_extra_bytes": rss("VmHWM:") - base,
                   "inputs_rss_bytes": base, "plan": plan, "closer_to_train": float(closer),
-                  "n_holdout": int(h.n_rows)}))
+                  "median_dcr_train": float(np.median(d_t)), "n_holdout": int(h.n_rows)}))
 """
 
 
-def dcr_run(n: int, mode: str) -> dict[str, object]:
+def dcr_run(n: int, mode: str, cache: Path) -> dict[str, object]:
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(n), mode], capture_output=True, text=True, check=False
+        [sys.executable, "-c", _CHILD, str(n), mode, str(cache)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
@@ -221,11 +267,13 @@ def dcr_run(n: int, mode: str) -> dict[str, object]:
 
 def bench_dcr(quick: bool) -> None:
     sizes_auto = [100_000, 200_000, 500_000, 1_000_000]
-    sizes_brute = [100_000, 200_000] if quick else [100_000, 200_000, 400_000]
+    sizes_brute = [100_000, 200_000] if quick else [100_000, 200_000, 400_000, 1_000_000]
     runs = []
+    tmp = tempfile.TemporaryDirectory()
+    cache = Path(tmp.name) / "military_blocks.npz"
     for mode, sizes in (("auto", sizes_auto), ("brute", sizes_brute)):
         for n in sizes:
-            r = dcr_run(n, mode)
+            r = dcr_run(n, mode, cache)
             runs.append(r)
             pairs = n * n + n * int(r["n_holdout"])  # type: ignore[call-overload]
             plan = r["plan"]
@@ -245,6 +293,7 @@ def bench_dcr(quick: bool) -> None:
                 n=n,
                 mode=mode,
             )
+    tmp.cleanup()
     write_plot(runs)
 
 
