@@ -37,6 +37,8 @@ class Attack:
             holds the data anyway).
         drop_columns: columns to ignore everywhere (identifiers such as ``trans_id``).
         categorical: without a domain, columns to treat as categorical codes.
+        scale: numeric scaling, ``"quantile"`` (default: the empirical CDF over the synthetic and
+            reference data) or ``"range"`` (the Domain's public bounds); see ``_tables``.
         n_jobs: threads for the Rust kernels (default all cores).
         seed: for attacks with randomness.
     """
@@ -50,12 +52,14 @@ class Attack:
         domain: Domain | None = None,
         drop_columns: Sequence[str] = (),
         categorical: Sequence[str] = (),
+        scale: str = "quantile",
         n_jobs: int | None = None,
         seed: int | None = None,
     ) -> None:
         self.domain = domain
         self.drop_columns = drop_columns
         self.categorical = categorical
+        self.scale = scale
         self.n_jobs = n_jobs
         self.seed = seed
 
@@ -70,7 +74,9 @@ class Attack:
                 f"the {self.name} attack needs reference= (real records from the same "
                 "population that were not in the training data)"
             )
-        self.encoder_ = TableEncoder(self.domain, self.drop_columns, self.categorical).fit(s, r)
+        self.encoder_ = TableEncoder(
+            self.domain, self.drop_columns, self.categorical, self.scale
+        ).fit(s, r)
         self.synthetic_ = self.encoder_.select(s, "synthetic")
         self.reference_ = None if r is None else self.encoder_.select(r, "reference")
         self._reference_hashes = (

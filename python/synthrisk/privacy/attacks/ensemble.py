@@ -61,7 +61,12 @@ class RecordFeatures:
         self.seed = seed
 
     def fit(self, synthetic: pl.DataFrame, reference: pl.DataFrame) -> RecordFeatures:
-        common = {"domain": self.encoder.domain_, "n_jobs": self.n_jobs, "seed": self.seed}
+        common = {
+            "domain": self.encoder.domain_,
+            "scale": self.encoder.scale,
+            "n_jobs": self.n_jobs,
+            "seed": self.seed,
+        }
         self.distance_ = GANLeaks(**common).fit(synthetic, reference)
         self.domias_ = (
             None
@@ -76,9 +81,9 @@ class RecordFeatures:
         return self
 
     def transform(self, records: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
-        block = self.encoder.block(records)
-        d_s = self.distance_.knn(block, self.k)[0]
-        d_r = self.distance_.knn(block, self.reference_k, "reference")[0]
+        block = self.distance_.encoder_.block(records)
+        d_s, i_s = self.distance_.knn(block, self.k)
+        d_r, i_r = self.distance_.knn(block, self.reference_k, "reference")
         k, kr = d_s.shape[1], d_r.shape[1]
         cols: list[np.ndarray] = []
         names: list[str] = []
@@ -100,6 +105,18 @@ class RecordFeatures:
         add("n_synthetic_within_r1", (d_s <= d_r[:, [0]]).sum(axis=1))
         add("n_synthetic_within_r5", (d_s <= d_r[:, [min(4, kr - 1)]]).sum(axis=1))
         add("collisions", (d_s == 0).sum(axis=1))
+        # per column: how the nearest synthetic / reference row differs from the record
+        for side, idx in (("synthetic", i_s[:, 0]), ("reference", i_r[:, 0])):
+            ref = (
+                self.distance_.synthetic_block_
+                if side == "synthetic"
+                else self.distance_.reference_block_
+            )
+            assert ref is not None
+            for j, name in enumerate(block.numeric_columns):
+                add(f"delta_{side}:{name}", np.abs(block.numeric[:, j] - ref.numeric[idx, j]))
+            for j, name in enumerate(block.categorical_columns):
+                add(f"match_{side}:{name}", block.codes[:, j] == ref.codes[idx, j])
         if self.domias_ is not None:
             log_s, log_r = self.domias_.log_densities(records)
             add("log_density_synthetic", log_s)
@@ -108,7 +125,7 @@ class RecordFeatures:
         if self.logan_ is not None:
             add("logan", self.logan_._score(records))
         if self.record_features:
-            x = self.encoder.matrix(block)
+            x = self.encoder.matrix(self.encoder.block(records))
             for j, name in enumerate(self.encoder.matrix_names()):
                 add(f"record:{name}", x[:, j])
         return np.column_stack(cols), names
@@ -240,7 +257,7 @@ class Ensemble(Attack):
     def _fit_encoder(self, frames: Sequence[pl.DataFrame]) -> None:
         if hasattr(self, "feature_encoder_"):
             return
-        enc = TableEncoder(self.domain, self.drop_columns, self.categorical)
+        enc = TableEncoder(self.domain, self.drop_columns, self.categorical, self.scale)
         self.feature_encoder_ = enc.fit(frames[0], *frames[1:])
 
     def features(
