@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.deps-stamp
-EXTRAS ?= dev,datasets,deep
+EXTRAS ?= dev,datasets,deep,attacks
 PYTEST_ARGS ?=
 
 .PHONY: all build demo test test-rust test-python lint bench clean
