@@ -32,6 +32,7 @@ from synthrisk.privacy.attacks import (
     make_attack,
     reference_from_frames,
 )
+from synthrisk.privacy.attacks.classifier import limit_threads
 from synthrisk.privacy.attacks.ensemble import default_meta_model
 from synthrisk.stats import mia_statistics
 
@@ -135,9 +136,12 @@ def leave_models_out(data: dict, folds: int, seed: int) -> np.ndarray:
         test = [m for m in models if fold_of[m] == k]
         x = np.concatenate([data[m]["features"] for m in train])
         y = np.concatenate([data[m]["labels"] for m in train])
-        model = default_meta_model(seed).fit(x, y)
+        with limit_threads(1):
+            model = default_meta_model(seed).fit(x, y)
         for m in test:
-            p = np.clip(model.predict_proba(data[m]["features"])[:, 1], 1e-12, 1 - 1e-12)
+            with limit_threads(1):
+                p = model.predict_proba(data[m]["features"])[:, 1]
+            p = np.clip(p, 1e-12, 1 - 1e-12)
             pred[m] = np.log(p) - np.log1p(-p)
     return np.concatenate([pred[m] for m in models])
 

@@ -4,6 +4,7 @@ over-represented regions, which is where its training records sit."""
 from __future__ import annotations
 
 import warnings
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,16 @@ def gradient_boosting(seed: int | None, **params: Any) -> Any:
         return LogisticRegression()
     defaults = {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31, "random_state": seed}
     return HistGradientBoostingClassifier(**(defaults | params))
+
+
+def limit_threads(n_jobs: int | None) -> AbstractContextManager[Any]:
+    """Caps the OpenMP threads of scikit-learn's gradient boosting (1 unless ``n_jobs`` says
+    otherwise): on a busy machine its spinning threads can make a fit 50 times slower."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return nullcontext()
+    return threadpool_limits(n_jobs or 1, user_api="openmp")
 
 
 class LogisticRegression:
@@ -93,7 +104,8 @@ class Logan(Attack):
         weight = np.r_[np.full(len(xs), 0.5 / len(xs)), np.full(len(xr), 0.5 / len(xr))]
         weight *= len(x)
         model = self.classifier if self.classifier is not None else gradient_boosting(self.seed)
-        self.classifier_ = model.fit(x, y, sample_weight=weight)
+        with limit_threads(self.n_jobs):
+            self.classifier_ = model.fit(x, y, sample_weight=weight)
 
     def _sample(self, df: pl.DataFrame) -> pl.DataFrame:
         if df.height <= self.max_rows:
@@ -102,7 +114,8 @@ class Logan(Attack):
         return df[rows]
 
     def _score(self, records: pl.DataFrame) -> np.ndarray:
-        p = self.classifier_.predict_proba(self._matrix(records))[:, 1]
+        with limit_threads(self.n_jobs):
+            p = self.classifier_.predict_proba(self._matrix(records))[:, 1]
         p = np.clip(p, 1e-12, 1 - 1e-12)
         return np.log(p) - np.log1p(-p)
 

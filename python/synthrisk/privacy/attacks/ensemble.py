@@ -16,7 +16,7 @@ from synthrisk.data.domain import Domain
 from synthrisk.errors import InvalidArgumentError, ModelFileError, SynthriskWarning
 from synthrisk.privacy.attacks._tables import TableEncoder, as_frame
 from synthrisk.privacy.attacks.base import Attack
-from synthrisk.privacy.attacks.classifier import Logan, gradient_boosting
+from synthrisk.privacy.attacks.classifier import Logan, gradient_boosting, limit_threads
 from synthrisk.privacy.attacks.distance import GANLeaks
 from synthrisk.privacy.attacks.domias import DOMIAS
 from synthrisk.privacy.attacks.shadow import ShadowSet, reference_from_frames
@@ -250,7 +250,8 @@ class Ensemble(Attack):
         if y.min() == y.max():
             raise InvalidArgumentError("the shadow labels are all of one class")
         model = self.meta_model if self.meta_model is not None else default_meta_model(self.seed)
-        self.model_ = model.fit(x, y)
+        with limit_threads(self.n_jobs):
+            self.model_ = model.fit(x, y)
         self.feature_names_ = list(names)
         return self
 
@@ -317,7 +318,8 @@ class Ensemble(Attack):
                 "the features of this target differ from those the ensemble was trained on "
                 "(other columns or settings)"
             )
-        p = np.clip(self.model_.predict_proba(x)[:, 1], 1e-12, 1 - 1e-12)
+        with limit_threads(self.n_jobs):
+            p = np.clip(self.model_.predict_proba(x)[:, 1], 1e-12, 1 - 1e-12)
         return np.log(p) - np.log1p(-p)
 
     # --- persistence --------------------------------------------------------------------------
