@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from synthrisk.data.domain import Domain
@@ -26,12 +27,22 @@ def evaluate(
     seed: int | None = None,
     n_jobs: int | None = None,
     progress: bool = False,
+    challenge: Any | None = None,
+    labels: Any | None = None,
+    attacks: Sequence[str] | None = None,
+    reference: Any | None = None,
 ) -> Report:
     """Measures privacy risk and utility of ``synthetic`` against real ``train`` and ``holdout``.
 
     ``train`` is the data the generator saw; ``holdout`` is real data from the same population
     that it never saw, the baseline every distance is compared with. Values are checked against
     the public ``domain`` (out-of-bounds values are clipped for distances).
+
+    With ``challenge`` records and their membership ``labels`` (1 = in ``train``), the report
+    adds a membership-inference section: each of ``attacks`` (default
+    ``synthrisk.privacy.attacks.exercise.DEFAULT_ATTACKS``) scores the challenge records, with
+    ROC, AUC, TPR at FPR < 0.001/0.01/0.1 and an empirical ε bound. The attacks' reference
+    population is ``reference`` or, by default, the holdout minus any challenge records.
 
     Example:
         >>> import synthrisk
@@ -65,6 +76,12 @@ def evaluate(
         columns = column_fidelity(frames["train"], frames["synthetic"], domain)
         bar.step("pair fidelity")
         pairs = pair_fidelity(frames["train"], frames["synthetic"], domain)
+        mia, mia_notes = [], []
+        if challenge is not None or labels is not None:
+            bar.step("membership-inference attacks")
+            mia, mia_notes = _membership(
+                frames, domain, challenge, labels, attacks, reference, seed, n_jobs
+            )
     warnings = []
     if domain.data_derived:
         warnings.append(
@@ -76,6 +93,7 @@ def evaluate(
         warnings.append(
             f"DCR used {dcr_result.n_queries_used} of {dcr_result.n_queries_total} synthetic rows."
         )
+    warnings += mia_notes
     from synthrisk import __version__
 
     meta = {
@@ -97,4 +115,39 @@ def evaluate(
         pairs=pairs,
         ledger=generator.ledger_.to_dict() if generator is not None else None,
         warnings=warnings,
+        mia=mia,
+    )
+
+
+def _membership(
+    frames: dict[str, Any],
+    domain: Domain,
+    challenge: Any,
+    labels: Any,
+    attacks: Sequence[str] | None,
+    reference: Any | None,
+    seed: int | None,
+    n_jobs: int | None,
+) -> tuple[list[Any], list[str]]:
+    from synthrisk.errors import InvalidArgumentError
+    from synthrisk.privacy.attacks.exercise import DEFAULT_ATTACKS, membership_exercise
+
+    if challenge is None or labels is None:
+        raise InvalidArgumentError(
+            "pass both challenge= (records to attack) and labels= (1 = in train, 0 = not)"
+        )
+    c = domain.validate(to_polars(challenge, what="challenge"), what="challenge",
+                        out_of_bounds="clip")  # fmt: skip
+    r = frames["holdout"] if reference is None else domain.validate(
+        to_polars(reference, what="reference"), what="reference", out_of_bounds="clip"
+    )  # fmt: skip
+    return membership_exercise(
+        synthetic=frames["synthetic"],
+        challenge=c,
+        labels=labels,
+        reference=r,
+        domain=domain,
+        attacks=tuple(attacks) if attacks is not None else DEFAULT_ATTACKS,
+        seed=seed,
+        n_jobs=n_jobs,
     )

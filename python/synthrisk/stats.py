@@ -370,10 +370,13 @@ class EpsilonLowerBound:
     n_nonmembers: int
 
     def to_dict(self) -> dict[str, object]:
+        def finite(x: float) -> float | None:  # JSON has no infinity
+            return x if math.isfinite(x) else None
+
         return {
             "epsilon": self.epsilon,
-            "epsilon_point": self.epsilon_point,
-            "threshold": self.threshold,
+            "epsilon_point": finite(self.epsilon_point),
+            "threshold": finite(self.threshold),
             "direction": self.direction,
             "tpr": self.tpr.to_dict(),
             "fpr": self.fpr.to_dict(),

@@ -31,6 +31,7 @@ class Report:
     pairs: list[PairFidelity]
     ledger: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    mia: list[Any] = field(default_factory=list)  # synthrisk.stats.MIAResult per attack
 
     # --- headline numbers ---------------------------------------------------------------------
 
@@ -49,6 +50,9 @@ class Report:
         }
         if self.ledger is not None:
             out["epsilon_spent"] = self.ledger["spent"]["epsilon"]
+        if self.mia:
+            out["mia_max_auc"] = max(r.auc.value for r in self.mia)
+            out["mia_max_tpr_at_fpr_0.1"] = max(r.tpr_at_fpr[0.1].value for r in self.mia)
         return out
 
     # --- output -------------------------------------------------------------------------------
@@ -58,7 +62,10 @@ class Report:
             "meta": self.meta,
             "summary": self.summary(),
             "warnings": self.warnings,
-            "privacy": {"dcr": self.dcr.to_dict()},
+            "privacy": {
+                "dcr": self.dcr.to_dict(),
+                "membership_inference": [r.to_dict() for r in self.mia],
+            },
             "utility": {
                 "columns": [c.to_dict() for c in self.columns],
                 "pairs": [p.to_dict() for p in self.pairs],
@@ -178,6 +185,7 @@ th {{ background: #f3f3f3; }} .warn {{ color: #a40; font-weight: bold; }}
 <h2>Summary</h2><table>{summary_rows}</table>
 <h2>Privacy: distance to closest record</h2><table>{privacy_rows}</table>
 {dcr_plot}
+{_mia_html(report)}
 <h2>Privacy budget</h2>{ledger_html}
 <h2>Utility: columns</h2>{column_plot}<table>{column_rows}</table>
 <h2>Utility: column pairs (largest 15 differences)</h2><table>{pair_rows}</table>
@@ -213,3 +221,29 @@ def _ledger_html(ledger: dict[str, Any] | None) -> str:
         f"ε={s['epsilon']:.4f} (ρ={s['rho']:.4g}) under {html.escape(ledger['accounting'])}. "
         f"Domain: {public}.</p><table>{rows}</table>"
     )
+
+
+def _mia_html(report: Report) -> str:
+    """One subsection per membership-inference attack: its statistics and its ROC curve."""
+    if not report.mia:
+        return ""
+    from synthrisk.privacy.attacks.plot import roc_svg
+
+    def est(e: Any) -> str:
+        return f"{e.value:.3f} [{e.low:.3f}, {e.high:.3f}]"
+
+    parts = [
+        "<h2>Privacy: membership inference</h2>",
+        f"<p>{report.mia[0].n_members} members and {report.mia[0].n_nonmembers} non-members "
+        "attacked; TPR at FPR &lt; α is max{TPR : FPR &lt; α} over the ROC points (MIDST rule); "
+        "intervals are 95% stratified bootstrap; random guessing gives AUC 0.5 and TPR ≈ α.</p>",
+    ]
+    for r in report.mia:
+        rows = _row("measure", "value [95% interval]", header=True)
+        rows += _row("AUC", est(r.auc))
+        rows += "".join(_row(f"TPR at FPR < {a:g}", est(e)) for a, e in r.tpr_at_fpr.items())
+        rows += _row("membership advantage", est(r.advantage))
+        if r.epsilon is not None:
+            rows += _row("empirical ε lower bound (Clopper–Pearson)", f"{r.epsilon.epsilon:.3f}")
+        parts.append(f"<h3>{html.escape(r.attack)}</h3><table>{rows}</table>{roc_svg(r)}")
+    return "".join(parts)
