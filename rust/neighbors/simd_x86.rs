@@ -135,7 +135,21 @@ macro_rules! chunk_driver {
     };
 }
 
-chunk_driver!(search_chunk_avx2, "avx2,fma", 4, 1, tile_avx2);
+chunk_driver!(search_chunk_avx2_4, "avx2,fma", 4, 1, tile_avx2);
+chunk_driver!(search_chunk_avx2_6, "avx2,fma", 6, 1, tile_avx2);
+
+/// AVX2 tiles: 6 queries × 16 rows for L2 (12 accumulators, one FMA per step), 4 × 16 for the
+/// metrics whose steps need more temporary registers.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+pub unsafe fn search_chunk_avx2<K: Kernel>(a: &BruteArgs, q0: usize, tops: &mut [TopK]) {
+    if K::OP == OP_L2 && L2_DOT {
+        search_chunk_avx2_6::<K>(a, q0, tops)
+    } else {
+        search_chunk_avx2_4::<K>(a, q0, tops)
+    }
+}
 
 /// One tile of `QB` queries × `NP` panels with AVX2: returns the distances if some lane may
 /// enter some query's top-k, `None` otherwise (the common case).
@@ -263,7 +277,7 @@ pub unsafe fn search_chunk_avx512<K: Kernel>(a: &BruteArgs, q0: usize, tops: &mu
 mod avx512 {
     use super::*;
 
-    chunk_driver!(search_chunk_avx512, "avx512f,avx512vl,avx2,fma", 4, 2, tile_avx512);
+    chunk_driver!(search_chunk_avx512, "avx512f,avx512vl,avx2,fma", 8, 2, tile_avx512);
 
     /// One tile of `QB` queries × `NP` panels with AVX-512 (see [`tile_avx2`]).
     #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
