@@ -6,7 +6,8 @@ Cases (all exact 1-NN, wall-clock on this machine, every thread the machine has 
   anchor: anonymeter 1.1.0's own numba kernel (``MixedTypeKNeighbors``), run in ``.venv-anon``
   because it pins numpy < 2. At 100k it is timed on a query subsample and scaled (it is
   exhaustive: its time is linear in the number of queries).
-* l2     — float32 L2, d = 20, 100k×100k Gaussian; anchor: faiss-cpu ``IndexFlatL2``. GFLOP/s
+* l2     — float32 L2, d = 20, 100k×100k Gaussian; anchor: faiss-cpu ``IndexFlatL2``, as it
+  runs here and restricted to AVX2 (``FAISS_SIMD_LEVEL=AVX2``, OpenBLAS ``Haswell``). GFLOP/s
   count 2·d flops per pair (faiss' convention for the dot-product form); the exact
   difference form synthrisk uses does 3·d.
 * dcr    — DCR of synthetic → train and → holdout on the openintro ``military`` table
@@ -152,7 +153,8 @@ def bench_l2(quick: bool) -> None:
         return
     for label, env in (
         ("faiss-cpu IndexFlatL2", {}),
-        ("faiss-cpu, OpenBLAS AVX2 only", {"OPENBLAS_CORETYPE": "Haswell"}),
+        # What faiss runs on a CPU without AVX-512 (the Zen 3 of DESIGN.md).
+        ("faiss-cpu, AVX2 only", {"FAISS_SIMD_LEVEL": "AVX2", "OPENBLAS_CORETYPE": "Haswell"}),
     ):
         out = subprocess.run(
             [sys.executable, "-c", _FAISS, str(n), str(d)],
