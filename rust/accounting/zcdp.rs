@@ -30,7 +30,7 @@ pub fn gaussian_sigma(sensitivity: f64, rho: f64) -> Result<f64> {
 }
 
 fn check_rho(rho: f64) -> Result<()> {
-    if !(rho >= 0.0) || rho.is_nan() {
+    if rho.is_nan() || rho < 0.0 {
         return Err(Error::invalid(format!("rho must be non-negative, got {rho}")));
     }
     Ok(())
@@ -67,7 +67,7 @@ fn log_delta(rho: f64, epsilon: f64) -> f64 {
 /// δ such that a ρ-zCDP mechanism is (ε, δ)-DP (capped at 1).
 pub fn delta_for_epsilon(rho: f64, epsilon: f64) -> Result<f64> {
     check_rho(rho)?;
-    if !(epsilon >= 0.0) {
+    if epsilon.is_nan() || epsilon < 0.0 {
         return Err(Error::invalid(format!("epsilon must be non-negative, got {epsilon}")));
     }
     Ok(log_delta(rho, epsilon).exp().min(1.0))

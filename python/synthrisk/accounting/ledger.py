@@ -1,19 +1,45 @@
 """The privacy ledger: every mechanism a generator runs on the data, and what it cost.
 
-A generator is given a budget (ε, δ); the ledger converts it to zCDP ρ once, and every mechanism
-that touches the data is recorded with its ρ before its output is used. Spending past the budget
-raises; sampling costs nothing and is not recorded.
+A generator is given a budget (ε, δ); every mechanism that touches the data is recorded before
+its output is used, and spending past the budget raises. Sampling costs nothing and is not
+recorded. The ledger composes its entries through the accounting engine, with the accountant
+it was created with:
+
+* ``"zcdp"`` (default): ρ adds up and is converted with Canonne–Kamath–Steinke; the budget is
+  ρ(ε, δ), computed once (the marginal generators calibrate their noise to it);
+* ``"rdp"`` / ``"pld"``: the composition of the recorded mechanism records under that
+  accountant (needed for subsampled mechanisms, which have no zCDP guarantee);
+* ``"best"``: the smallest ε of the three (each is an upper bound, so their minimum is too).
+
+An entry fits the budget when the composition with it stays within (ε, δ) under the ledger's
+accountant, or when its ρ still fits the zCDP budget (both are sufficient).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from synthrisk.accounting.accountants import CONVERSIONS, make_accountant
+from synthrisk.accounting.mechanisms import (
+    Composition,
+    ExponentialMechanism,
+    Gaussian,
+    Laplace,
+    Mechanism,
+    PoissonSampledGaussian,
+    RandomizedResponse,
+    SampledWithoutReplacementGaussian,
+    compose,
+)
 from synthrisk.accounting.zcdp import epsilon_from_rho, gaussian_rho, rho_from_epsilon
-from synthrisk.errors import BudgetError
+from synthrisk.errors import BudgetError, SynthriskError
+
+LEDGER_ACCOUNTANTS = ("zcdp", "rdp", "pld", "best")
+_ZCDP_TEXT = "zCDP (Canonne-Kamath-Steinke 2020 conversion)"
 
 
 def check_budget(epsilon: float, delta: float) -> None:
@@ -26,7 +52,10 @@ def check_budget(epsilon: float, delta: float) -> None:
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """One mechanism run on the data: what, why, with which parameters, at which cost."""
+    """One mechanism run on the data: what, why, with which parameters, at which cost.
+
+    ``rho`` is the zCDP cost of one run (``inf`` for mechanisms without a zCDP guarantee).
+    """
 
     mechanism: str
     purpose: str
@@ -38,10 +67,50 @@ class LedgerEntry:
     def total_rho(self) -> float:
         return self.rho * self.count
 
+    def to_mechanism(self) -> Mechanism:
+        """The mechanism record this entry describes (all its runs)."""
+        p, n = self.parameters, self.count
+        try:
+            if self.mechanism == "gaussian":
+                return Gaussian.from_sigma(p["sigma"], p.get("l2_sensitivity", 1.0), count=n)
+            if self.mechanism == "laplace":
+                return Laplace(p["scale"] / p.get("l1_sensitivity", 1.0), count=n)
+            if self.mechanism == "randomized_response":
+                return RandomizedResponse(p["epsilon"], int(p.get("categories", 2)), count=n)
+            if self.mechanism == "exponential":
+                return ExponentialMechanism(p["epsilon"], count=n)
+            if self.mechanism == "poisson_gaussian":
+                return PoissonSampledGaussian(p["noise_multiplier"], p["sample_rate"], count=n)
+            if self.mechanism == "wor_gaussian":
+                return SampledWithoutReplacementGaussian(
+                    p["noise_multiplier"], p["sample_rate"], count=n
+                )
+        except KeyError as e:
+            raise BudgetError(f"ledger entry {self.purpose!r}: parameter {e} is missing") from None
+        raise BudgetError(f"ledger entry {self.purpose!r}: unknown mechanism {self.mechanism!r}")
+
+
+def _entry_for(purpose: str, m: Mechanism) -> LedgerEntry:
+    one = dataclasses.replace(m, count=1)  # type: ignore[type-var]
+    params: dict[str, float]
+    if isinstance(m, Gaussian):
+        params = {"sigma": m.noise_multiplier, "l2_sensitivity": 1.0}
+    elif isinstance(m, Laplace):
+        params = {"scale": m.noise_multiplier, "l1_sensitivity": 1.0}
+    elif isinstance(m, RandomizedResponse):
+        params = {"epsilon": m.epsilon, "categories": float(m.categories)}
+    elif isinstance(m, ExponentialMechanism):
+        params = {"epsilon": m.epsilon}
+    elif isinstance(m, PoissonSampledGaussian | SampledWithoutReplacementGaussian):
+        params = {"noise_multiplier": m.noise_multiplier, "sample_rate": m.sample_rate}
+    else:  # pragma: no cover - compositions are split into leaves before
+        raise BudgetError(f"cannot record {m!r} as one entry")
+    return LedgerEntry(m.kind, purpose, params, one.rho, m.count)
+
 
 @dataclass
 class PrivacyLedger:
-    """Records mechanisms against a budget of (ε, δ), accounted in zCDP.
+    """Records mechanisms against a budget of (ε, δ), composed through the accounting engine.
 
     Example:
         >>> ledger = PrivacyLedger(epsilon=1.0, delta=1e-6)
@@ -54,9 +123,14 @@ class PrivacyLedger:
     delta: float
     domain_public: bool = True
     entries: list[LedgerEntry] = field(default_factory=list)
+    accountant: str = "zcdp"
 
     def __post_init__(self) -> None:
         check_budget(self.epsilon, self.delta)
+        if self.accountant not in LEDGER_ACCOUNTANTS:
+            raise BudgetError(
+                f"accountant must be one of {LEDGER_ACCOUNTANTS}, got {self.accountant!r}"
+            )
 
     @property
     def rho_budget(self) -> float:
@@ -65,6 +139,7 @@ class PrivacyLedger:
 
     @property
     def rho_spent(self) -> float:
+        """ρ spent so far (``inf`` once a mechanism without a zCDP guarantee was recorded)."""
         return math.fsum(e.total_rho for e in self.entries)
 
     @property
@@ -72,19 +147,58 @@ class PrivacyLedger:
         return max(self.rho_budget - self.rho_spent, 0.0)
 
     @property
+    def composition(self) -> Composition:
+        """Everything recorded, as one mechanism record."""
+        return compose(*(e.to_mechanism() for e in self.entries))
+
+    def _epsilon_of(self, entries: list[LedgerEntry]) -> float:
+        if not entries:
+            return 0.0
+        rho = math.fsum(e.total_rho for e in entries)
+        candidates = []
+        if self.accountant in ("zcdp", "best") and math.isfinite(rho):
+            candidates.append(epsilon_from_rho(rho, self.delta))
+        if self.accountant in ("rdp", "pld", "best"):
+            comp = compose(*(e.to_mechanism() for e in entries))
+            names = ("rdp", "pld") if self.accountant == "best" else (self.accountant,)
+            for name in names:
+                try:
+                    candidates.append(make_accountant(name).compose(comp).get_epsilon(self.delta))
+                except SynthriskError:
+                    if self.accountant != "best":
+                        raise
+        return min(candidates) if candidates else math.inf
+
+    @property
     def epsilon_spent(self) -> float:
         """ε at the ledger's δ of everything spent so far (rounded up)."""
-        return epsilon_from_rho(self.rho_spent, self.delta) if self.entries else 0.0
+        return self._epsilon_of(self.entries)
+
+    @property
+    def epsilon_remaining(self) -> float:
+        return max(self.epsilon - self.epsilon_spent, 0.0)
 
     def record(self, entry: LedgerEntry) -> LedgerEntry:
         """Adds a mechanism; refuses one that would overspend the budget."""
-        if entry.rho < 0 or entry.count < 1:
+        if not entry.rho >= 0 or entry.count < 1:
             raise BudgetError(f"invalid ledger entry {entry}")
-        if self.rho_spent + entry.total_rho > self.rho_budget:
+        if self.accountant == "zcdp" and not math.isfinite(entry.rho):
             raise BudgetError(
-                f"{entry.purpose}: spending ρ={entry.total_rho:.6g} would exceed the budget "
-                f"(ρ={self.rho_budget:.6g}, {self.rho_remaining:.6g} left)"
+                f"{entry.purpose}: a {entry.mechanism} mechanism has no zCDP guarantee; create "
+                f"the ledger with accountant='rdp' or 'pld'"
             )
+        entry.to_mechanism()  # the parameters must describe a mechanism
+        fits_rho = self.rho_spent + entry.total_rho <= self.rho_budget
+        if not fits_rho:
+            fits_eps = (
+                self.accountant != "zcdp"
+                and self._epsilon_of([*self.entries, entry]) <= self.epsilon
+            )
+            if not fits_eps:
+                raise BudgetError(
+                    f"{entry.purpose}: spending it would exceed the budget (ε={self.epsilon:g}, "
+                    f"δ={self.delta:g}; ρ={entry.total_rho:.6g} of {self.rho_remaining:.6g} left)"
+                )
         self.entries.append(entry)
         return entry
 
@@ -96,28 +210,32 @@ class PrivacyLedger:
         params = {"sigma": float(sigma), "l2_sensitivity": float(sensitivity)}
         return self.record(LedgerEntry("gaussian", purpose, params, rho, count))
 
-    def exponential(
-        self, purpose: str, *, epsilon: float, sensitivity: float = 1.0, count: int = 1
-    ) -> LedgerEntry:
-        """Records an exponential mechanism run with ``epsilon`` (scores scaled by
-        ``epsilon / (2 · sensitivity)``): ε-bounded range, hence ρ = ε²/8 zCDP
-        (Cesar & Rogers 2021), as AIM and MST account for it."""
-        if not (math.isfinite(epsilon) and epsilon > 0 and sensitivity > 0):
-            raise BudgetError(f"{purpose}: epsilon and sensitivity must be positive")
-        params = {"epsilon": float(epsilon), "sensitivity": float(sensitivity)}
-        return self.record(LedgerEntry("exponential", purpose, params, epsilon**2 / 8.0, count))
+    def spend(self, purpose: str, mechanism: Mechanism) -> list[LedgerEntry]:
+        """Records any mechanism record (a composition becomes one entry per part), all or
+        nothing: if the whole does not fit, nothing is recorded."""
+        leaves = [m.repeat(c) if c != 1 else m for m, c in mechanism.leaves()]
+        new = [_entry_for(purpose, m) for m in leaves]
+        before = list(self.entries)
+        try:
+            for e in new:
+                self.record(e)
+        except BudgetError:
+            self.entries[:] = before
+            raise
+        return new
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record: budget, spend and every entry with its (ε, δ) alone."""
+        text = _ZCDP_TEXT if self.accountant == "zcdp" else CONVERSIONS.get(self.accountant, "")
+        if self.accountant == "best":
+            text = "the smallest of zCDP, RDP and PLD"
         return {
             "budget": {"epsilon": self.epsilon, "delta": self.delta, "rho": self.rho_budget},
             "spent": {"rho": self.rho_spent, "epsilon": self.epsilon_spent, "delta": self.delta},
             "domain_public": self.domain_public,
-            "accounting": "zCDP (Canonne-Kamath-Steinke 2020 conversion)",
-            "entries": [
-                asdict(e) | {"epsilon_alone": epsilon_from_rho(e.total_rho, self.delta)}
-                for e in self.entries
-            ],
+            "accounting": text,
+            "accountant": self.accountant,
+            "entries": [asdict(e) | {"epsilon_alone": self._epsilon_of([e])} for e in self.entries],
         }
 
     @classmethod
@@ -138,4 +256,5 @@ class PrivacyLedger:
             delta=float(budget["delta"]),
             domain_public=bool(d["domain_public"]),
             entries=entries,
+            accountant=str(d.get("accountant", "zcdp")),
         )
