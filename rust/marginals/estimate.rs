@@ -8,8 +8,9 @@
 //! `L` the Lipschitz constant of ∇L, exactly as `mbi.estimation.MirrorDescent`. Unlike mbi, the
 //! loop can stop early once the loss stops improving (`tol`), and it honours a time limit.
 
+use super::hier::{Hier, HierBuffers};
 use super::index::{cells, is_subset, Plan};
-use super::model::{dims_of, Model, Workspace};
+use super::model::{dims_of, LossOut, Model, Workspace};
 use crate::error::{Error, Result};
 use std::time::{Duration, Instant};
 
@@ -53,6 +54,8 @@ pub struct FitOptions {
     pub total: Option<f64>,
     /// Stop (not converged) after this long.
     pub time_limit: Option<Duration>,
+    /// Start the line search from the step the model's last fit ended with.
+    pub warm_stepsize: bool,
 }
 
 impl Default for FitOptions {
@@ -66,6 +69,7 @@ impl Default for FitOptions {
             growth: 1.01,
             total: None,
             time_limit: None,
+            warm_stepsize: false,
         }
     }
 }
@@ -107,7 +111,6 @@ pub fn estimate_total(ms: &[Measurement]) -> f64 {
 /// Where a measurement's marginal is read from and where its gradient goes.
 struct Route {
     tree_clique: usize,
-    from_tree: Plan,
     pclique: usize,
     into_theta: Plan,
 }
@@ -155,7 +158,6 @@ impl Model {
                     .unwrap_or(0);
                 Route {
                     tree_clique: t,
-                    from_tree: Plan::new(&self.tree.cliques[t], &self.tree.dims[t], &m.clique),
                     pclique: k,
                     into_theta: Plan::new(&self.pcliques[k], &dims_of(&self.pcliques[k], &self.sizes), &m.clique),
                 }
@@ -174,20 +176,11 @@ impl Model {
         blocks.into_iter().fold(0.0, f64::max).max(f64::MIN_POSITIVE)
     }
 
-    /// Loss, per-measurement marginals and gradients at the marginals `mu`.
-    fn loss_at(
-        &self,
-        ms: &[Measurement],
-        routes: &[Route],
-        mu: &[Vec<f64>],
-        proj: &mut [Vec<f64>],
-        grad: &mut [Vec<f64>],
-    ) -> f64 {
+    /// Loss and gradients from the measurements' current marginals `proj`.
+    fn loss_from(ms: &[Measurement], proj: &[Vec<f64>], grad: &mut [Vec<f64>]) -> f64 {
         let mut loss = 0.0;
-        for (j, (m, r)) in ms.iter().zip(routes).enumerate() {
-            let p = &mut proj[j];
-            p.fill(0.0);
-            r.from_tree.sum_into(&mu[r.tree_clique], p);
+        for (j, m) in ms.iter().enumerate() {
+            let p = &proj[j];
             let g = &mut grad[j];
             if m.sigma.len() == 1 {
                 let prec = m.precision(0);
@@ -229,18 +222,37 @@ impl Model {
         self.total = total;
         let start = Instant::now();
         let routes = self.routes(ms);
+        // The measurements routed to each tree clique, reached through intermediate tables.
+        let m = self.tree.cliques.len();
+        let groups: Vec<Option<(Vec<usize>, Hier)>> = (0..m)
+            .map(|c| {
+                let js: Vec<usize> = (0..ms.len()).filter(|&j| routes[j].tree_clique == c).collect();
+                if js.is_empty() {
+                    return None;
+                }
+                let targets: Vec<Vec<usize>> = js.iter().map(|&j| ms[j].clique.clone()).collect();
+                Some((js, Hier::new(&self.tree.cliques[c], &self.sizes, &targets)))
+            })
+            .collect();
+        let mut scratch = vec![HierBuffers::default(); m];
+        // Start from the step the last fit ended with (warm start), else from 2 / (L · total).
         let mut alpha = opts
             .stepsize
+            .or(if opts.warm_stepsize { self.last_stepsize } else { None })
             .unwrap_or_else(|| 2.0 / (self.lipschitz(ms, &routes) * total));
         let mut ws = Workspace::default();
         let mut mu = std::mem::take(&mut self.mu);
-        let mut mu2: Vec<Vec<f64>> = Vec::new();
-        self.log_z = self.belief_propagation(&self.theta, &mut ws, &mut mu);
         let mut proj: Vec<Vec<f64>> = ms.iter().map(|m| vec![0.0; m.y.len()]).collect();
         let mut grad = proj.clone();
         let mut proj2 = proj.clone();
         let mut grad2 = proj.clone();
-        let mut loss = self.loss_at(ms, &routes, &mu, &mut proj, &mut grad);
+        let out = LossOut {
+            groups: &groups,
+            out: &mut proj,
+            scratch: &mut scratch,
+        };
+        self.log_z = self.propagate(&self.theta, &mut ws, &mut mu, Some(out));
+        let mut loss = Self::loss_from(ms, &proj, &mut grad);
         let initial_loss = loss;
         let mut theta2 = self.theta.clone();
         let (mut prev_check, mut stalls) = (loss, 0usize);
@@ -254,8 +266,13 @@ impl Model {
             for (r, g) in routes.iter().zip(&grad) {
                 r.into_theta.add_broadcast(&mut theta2[r.pclique], g, -alpha);
             }
-            let log_z2 = self.belief_propagation(&theta2, &mut ws, &mut mu2);
-            let loss2 = self.loss_at(ms, &routes, &mu2, &mut proj2, &mut grad2);
+            let out = LossOut {
+                groups: &groups,
+                out: &mut proj2,
+                scratch: &mut scratch,
+            };
+            let log_z2 = self.propagate(&theta2, &mut ws, &mut mu, Some(out));
+            let loss2 = Self::loss_from(ms, &proj2, &mut grad2);
             let accept = if opts.stepsize.is_some() {
                 loss2.is_finite()
             } else {
@@ -269,7 +286,6 @@ impl Model {
             };
             if accept {
                 std::mem::swap(&mut self.theta, &mut theta2);
-                std::mem::swap(&mut mu, &mut mu2);
                 std::mem::swap(&mut proj, &mut proj2);
                 std::mem::swap(&mut grad, &mut grad2);
                 loss = loss2;
@@ -298,7 +314,12 @@ impl Model {
                 }
             }
         }
+        // The marginals of the accepted potentials, normalised.
+        self.log_z = self.belief_propagation(&self.theta, &mut ws, &mut mu);
         self.mu = mu;
+        if opts.stepsize.is_none() {
+            self.last_stepsize = Some(alpha);
+        }
         Ok(FitReport {
             iterations: it,
             loss,

@@ -96,13 +96,21 @@ impl Plan {
         }
     }
 
-    /// Calls `f(outer_start, inner_start)` for the runs `lo..hi`, in order.
+    /// Calls `f(outer_start, inner_start)` for the runs `lo..hi`, in order. The innermost
+    /// prefix axis is walked in a tight loop; the odometer only carries between its rows.
     #[inline]
     pub fn for_runs(&self, lo: usize, hi: usize, mut f: impl FnMut(usize, usize)) {
         if lo >= hi {
             return;
         }
         let k = self.dims.len();
+        let run = self.run;
+        if k == 0 {
+            for r in lo..hi {
+                f(r * run, 0);
+            }
+            return;
+        }
         let mut digits = vec![0usize; k];
         let mut rem = lo;
         let mut ioff = 0usize;
@@ -111,10 +119,23 @@ impl Plan {
             rem /= self.dims[j];
             ioff += digits[j] * self.istrides[j];
         }
-        let run = self.run;
-        for r in lo..hi {
-            f(r * run, ioff);
-            let mut j = k;
+        let last = k - 1;
+        let (dl, sl) = (self.dims[last], self.istrides[last]);
+        let mut r = lo;
+        while r < hi {
+            let span = (dl - digits[last]).min(hi - r);
+            for t in 0..span {
+                f((r + t) * run, ioff + t * sl);
+            }
+            r += span;
+            digits[last] += span;
+            ioff += span * sl;
+            if digits[last] < dl {
+                break;
+            }
+            ioff -= dl * sl;
+            digits[last] = 0;
+            let mut j = last;
             while j > 0 {
                 j -= 1;
                 digits[j] += 1;
@@ -167,7 +188,7 @@ impl Plan {
         }
     }
 
-    fn sum_range(&self, outer: &[f64], inner: &mut [f64], lo: usize, hi: usize) {
+    pub(crate) fn sum_range(&self, outer: &[f64], inner: &mut [f64], lo: usize, hi: usize) {
         let run = self.run;
         if self.step == 1 {
             self.for_runs(lo, hi, |o, i| {
@@ -238,6 +259,79 @@ impl Plan {
         self.for_runs(0, self.n_runs, |o, i| f(o, run, i, step));
     }
 }
+
+/// Sums one outer table onto several inner tables (each plan from that same outer table) in
+/// one pass, tile by tile, so each tile of the outer table is read from cache by every plan.
+/// Large outer tables are split over threads (each with its own copies of the inner tables).
+pub fn sum_many(plans: &[&Plan], outer: &[f64], inners: &mut [Vec<f64>]) {
+    debug_assert_eq!(plans.len(), inners.len());
+    if plans.is_empty() {
+        return;
+    }
+    // Every plan's run divides the longest run (runs are suffix products of the same dims).
+    let longest = plans.iter().map(|p| p.run).max().unwrap_or(1).max(1);
+    let tile = longest * (TILE_CELLS / longest).max(1);
+    let n = outer.len();
+    let small: usize = plans.iter().map(|p| p.inner_size).sum();
+    let tiles: Vec<(usize, usize)> = (0..n).step_by(tile).map(|lo| (lo, (lo + tile).min(n))).collect();
+    if n >= PARALLEL_CELLS && small * 8 <= n && tiles.len() > 1 && rayon::current_num_threads() > 1 {
+        let per = tiles.len().div_ceil(rayon::current_num_threads() * 2).max(1);
+        let parts: Vec<Vec<Vec<f64>>> = tiles
+            .par_chunks(per)
+            .map(|ts| {
+                let mut local: Vec<Vec<f64>> = plans.iter().map(|p| vec![0.0; p.inner_size]).collect();
+                for &(lo, hi) in ts {
+                    for (p, inner) in plans.iter().zip(local.iter_mut()) {
+                        p.sum_range(outer, inner, lo / p.run, hi / p.run);
+                    }
+                }
+                local
+            })
+            .collect();
+        for part in parts {
+            for (acc, v) in inners.iter_mut().zip(part) {
+                for (a, b) in acc.iter_mut().zip(v) {
+                    *a += b;
+                }
+            }
+        }
+    } else {
+        for (lo, hi) in tiles {
+            for (p, inner) in plans.iter().zip(inners.iter_mut()) {
+                p.sum_range(outer, inner, lo / p.run, hi / p.run);
+            }
+        }
+    }
+}
+
+/// `outer += Σ_k scale_k · broadcast(inner_k)` for several plans from the same outer table, in
+/// one tiled pass (tiles in parallel for large tables: they write disjoint cells).
+pub fn add_many(plans: &[&Plan], outer: &mut [f64], inners: &[&[f64]], scale: f64) {
+    if plans.is_empty() {
+        return;
+    }
+    let longest = plans.iter().map(|p| p.run).max().unwrap_or(1).max(1);
+    let tile = longest * (TILE_CELLS / longest).max(1);
+    let work = |lo: usize, chunk: &mut [f64]| {
+        let hi = lo + chunk.len();
+        for (p, inner) in plans.iter().zip(inners) {
+            p.add_range(chunk, lo, inner, scale, lo / p.run, hi / p.run);
+        }
+    };
+    if outer.len() >= PARALLEL_CELLS && rayon::current_num_threads() > 1 {
+        outer
+            .par_chunks_mut(tile)
+            .enumerate()
+            .for_each(|(t, chunk)| work(t * tile, chunk));
+    } else {
+        for (t, chunk) in outer.chunks_mut(tile).enumerate() {
+            work(t * tile, chunk);
+        }
+    }
+}
+
+/// Outer cells per tile of [`sum_many`] (256 KiB of f64: stays in L2).
+const TILE_CELLS: usize = 1 << 15;
 
 /// Sum of a slice with four accumulators (vectorises; the order is fixed, so it is reproducible).
 #[inline]
@@ -398,6 +492,39 @@ mod tests {
             for (c, &i) in map.iter().enumerate() {
                 assert_eq!(out[c], y[i]);
             }
+        }
+    }
+
+    #[test]
+    fn sum_many_matches_sum_into() {
+        let outer = [0usize, 1, 2, 3];
+        let dims = [40usize, 30, 6, 5];
+        let size: usize = dims.iter().product();
+        let x: Vec<f64> = (0..size).map(|i| ((i * 13) % 11) as f64).collect();
+        let targets: Vec<Vec<usize>> = vec![vec![], vec![0], vec![3], vec![1, 3], vec![0, 2], vec![0, 1, 2, 3]];
+        let plans: Vec<Plan> = targets.iter().map(|t| Plan::new(&outer, &dims, t)).collect();
+        let refs: Vec<&Plan> = plans.iter().collect();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut got: Vec<Vec<f64>> = plans.iter().map(|p| vec![0.0; p.inner_size]).collect();
+            pool.install(|| sum_many(&refs, &x, &mut got));
+            for (p, g) in plans.iter().zip(&got) {
+                let mut want = vec![0.0; p.inner_size];
+                p.sum_into(&x, &mut want);
+                assert_eq!(g, &want);
+            }
+            let tables: Vec<Vec<f64>> = plans
+                .iter()
+                .map(|p| (0..p.inner_size).map(|i| i as f64).collect())
+                .collect();
+            let trefs: Vec<&[f64]> = tables.iter().map(|t| t.as_slice()).collect();
+            let mut fused = vec![1.0; size];
+            pool.install(|| add_many(&refs, &mut fused, &trefs, 0.5));
+            let mut want = vec![1.0; size];
+            for (p, t) in plans.iter().zip(&tables) {
+                p.add_broadcast(&mut want, t, 0.5);
+            }
+            assert_eq!(fused, want);
         }
     }
 

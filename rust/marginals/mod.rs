@@ -16,6 +16,7 @@
 
 pub mod count;
 pub mod estimate;
+pub mod hier;
 pub mod index;
 pub mod jtree;
 pub mod mathx;

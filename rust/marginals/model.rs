@@ -6,7 +6,8 @@
 //! tree's cliques, whose potentials are the sums of the parameters routed to them. The marginals
 //! are kept in count scale: every clique table sums to `total`.
 
-use super::index::{is_subset, max, Plan};
+use super::hier::{Hier, HierBuffers};
+use super::index::{add_many, is_subset, max, sum_many, Plan};
 use super::jtree::{maximal_cliques, JunctionTree};
 use super::mathx::{exp_one, exp_sum};
 use crate::error::{Error, Result};
@@ -22,8 +23,6 @@ pub struct Model {
     pub pcliques: Vec<Vec<usize>>,
     /// Log-potentials, one table per potential clique.
     pub theta: Vec<Vec<f64>>,
-    /// Tree clique each potential clique is added to, and the plan from that clique to it.
-    pub(crate) route: Vec<(usize, Plan)>,
     /// Child clique `i` → separator with its parent.
     pub(crate) up: Vec<Plan>,
     /// Parent of `i` → separator with `i`.
@@ -36,14 +35,29 @@ pub struct Model {
     pub log_z: f64,
     /// The cell limit the model was built under.
     pub max_cells: usize,
+    /// The step size the last fit ended with (the next fit starts from it).
+    pub last_stepsize: Option<f64>,
+    /// For each tree clique: the parameter tables routed to it and how to add them in.
+    pot_hier: Vec<Option<(Vec<usize>, Hier)>>,
+}
+
+/// Where [`Model::propagate`] writes the measurements' marginals: for each tree clique the
+/// measurements routed to it and how to reach them, one output table per measurement, and
+/// scratch space per tree clique.
+pub struct LossOut<'a> {
+    pub groups: &'a [Option<(Vec<usize>, Hier)>],
+    pub out: &'a mut [Vec<f64>],
+    pub scratch: &'a mut [HierBuffers],
 }
 
 /// Buffers belief propagation reuses across calls.
 #[derive(Debug, Default)]
 pub struct Workspace {
+    hier: Vec<HierBuffers>,
+    down: Vec<Vec<f64>>,
+    scales: Vec<f64>,
     beta: Vec<Vec<f64>>,
     msg: Vec<Vec<f64>>,
-    sep: Vec<f64>,
     scratch: Vec<f64>,
 }
 
@@ -61,14 +75,21 @@ impl Model {
         }
         let pcliques: Vec<Vec<usize>> = maximal_cliques(cliques).into_iter().filter(|c| !c.is_empty()).collect();
         let tree = JunctionTree::build(sizes, &pcliques, max_cells)?;
-        let route = pcliques
+        let route: Vec<usize> = pcliques
             .iter()
-            .map(|k| {
-                let t = tree.containing(k).expect("the tree covers every clique");
-                (t, Plan::new(&tree.cliques[t], &tree.dims[t], k))
-            })
+            .map(|k| tree.containing(k).expect("the tree covers every clique"))
             .collect();
         let (up, down) = separator_plans(&tree);
+        let pot_hier = (0..tree.cliques.len())
+            .map(|c| {
+                let members: Vec<usize> = (0..pcliques.len()).filter(|&k| route[k] == c).collect();
+                if members.is_empty() {
+                    return None;
+                }
+                let targets: Vec<Vec<usize>> = members.iter().map(|&k| pcliques[k].clone()).collect();
+                Some((members, Hier::new(&tree.cliques[c], sizes, &targets)))
+            })
+            .collect();
         let theta = pcliques
             .iter()
             .map(|k| vec![0.0; super::index::cells(k, sizes)])
@@ -78,13 +99,14 @@ impl Model {
             tree,
             pcliques,
             theta,
-            route,
             up,
             down,
             total,
             mu: Vec::new(),
             log_z: 0.0,
             max_cells,
+            last_stepsize: None,
+            pot_hier,
         };
         model.calibrate();
         Ok(model)
@@ -104,6 +126,7 @@ impl Model {
             let plan = Plan::new(&next.pcliques[j], &dims_of(&next.pcliques[j], &self.sizes), k);
             plan.add_broadcast(&mut next.theta[j], th, 1.0);
         }
+        next.last_stepsize = self.last_stepsize;
         next.calibrate();
         Ok(next)
     }
@@ -144,6 +167,32 @@ impl Model {
     /// Belief propagation (collect then distribute, log space) for potentials `theta`; writes the
     /// clique marginals (count scale) into `mu` and returns log Z.
     pub fn belief_propagation(&self, theta: &[Vec<f64>], ws: &mut Workspace, mu: &mut Vec<Vec<f64>>) -> f64 {
+        let log_z = self.propagate(theta, ws, mu, None);
+        self.scale_marginals(ws, mu);
+        log_z
+    }
+
+    /// Scales the tables [`Model::propagate`] left unnormalised into count-scale marginals.
+    pub fn scale_marginals(&self, ws: &Workspace, mu: &mut [Vec<f64>]) {
+        for (t, &f) in mu.iter_mut().zip(&ws.scales) {
+            for v in t.iter_mut() {
+                *v *= f;
+            }
+        }
+    }
+
+    /// Belief propagation that leaves `mu[c]` unnormalised (`mu[c] · ws.scales[c]` is the
+    /// marginal) and, when asked, sums every clique onto the measurements routed to it in the
+    /// same pass as its separators (`loss.out`, count scale). Each large clique table is walked
+    /// a handful of times per call: once to add its potentials and incoming messages, once for
+    /// its maximum, once for `exp`, once for every sum out of it.
+    pub fn propagate(
+        &self,
+        theta: &[Vec<f64>],
+        ws: &mut Workspace,
+        mu: &mut Vec<Vec<f64>>,
+        mut loss: Option<LossOut<'_>>,
+    ) -> f64 {
         let t = &self.tree;
         let m = t.cliques.len();
         if ws.beta.len() != m {
@@ -153,50 +202,71 @@ impl Model {
                 .iter()
                 .map(|s| vec![0.0; super::index::cells(s, &self.sizes)])
                 .collect();
+            ws.down = ws.msg.clone();
             ws.scratch = vec![0.0; t.sizes.iter().copied().max().unwrap_or(1)];
+            ws.hier = vec![HierBuffers::default(); m];
+            ws.scales = vec![1.0; m];
         }
         if mu.len() != m {
             *mu = t.sizes.iter().map(|&s| vec![0.0; s]).collect();
         }
-        for b in &mut ws.beta {
-            b.fill(0.0);
-        }
-        for ((ti, plan), th) in self.route.iter().zip(theta) {
-            plan.add_broadcast(&mut ws.beta[*ti], th, 1.0);
-        }
-        // Collect: leaves to root.
+        // Collect, leaves to root: potentials and the children's messages in one pass.
         for &i in t.order.iter().rev() {
-            if let Some(p) = t.parent[i] {
-                let msg = &mut ws.msg[i];
-                log_sum_to(&ws.beta[i], &self.up[i], msg, &mut ws.scratch);
-                self.down[i].add_broadcast(&mut ws.beta[p], msg, 1.0);
+            let b = &mut ws.beta[i];
+            b.fill(0.0);
+            let plans: Vec<&Plan> = t.children[i].iter().map(|&c| &self.down[c]).collect();
+            let msgs: Vec<&[f64]> = t.children[i].iter().map(|&c| ws.msg[c].as_slice()).collect();
+            match &self.pot_hier[i] {
+                Some((members, hier)) => {
+                    let tables: Vec<&[f64]> = members.iter().map(|&k| theta[k].as_slice()).collect();
+                    hier.broadcast_fused(b, &tables, 1.0, &plans, &msgs, &mut ws.hier[i]);
+                }
+                None => add_many(&plans, b, &msgs, 1.0),
+            }
+            if t.parent[i].is_some() {
+                let mut msg = std::mem::take(&mut ws.msg[i]);
+                log_sum_to(&ws.beta[i], &self.up[i], &mut msg, &mut ws.scratch);
+                ws.msg[i] = msg;
             }
         }
-        // Distribute: root to leaves. beta[i] holds the full belief when i is reached.
+        // Distribute, root to leaves.
         let mut log_z = 0.0;
         for &i in &t.order {
+            if t.parent[i].is_some() {
+                self.up[i].add_broadcast(&mut ws.beta[i], &ws.down[i], 1.0);
+            }
             let b = &ws.beta[i];
             let shift = max(b);
             let z = exp_sum(b, shift, &mut mu[i]);
             if t.parent[i].is_none() {
                 log_z = z.ln() + shift;
             }
-            for &c in &t.children[i] {
-                let n_sep = self.down[c].inner_size;
-                ws.sep.clear();
-                ws.sep.resize(n_sep, 0.0);
-                self.down[c].sum_into(&mu[i], &mut ws.sep);
-                for (s, up) in ws.sep.iter_mut().zip(&ws.msg[c]) {
+            let scale = self.total / z;
+            ws.scales[i] = scale;
+            let plans: Vec<&Plan> = t.children[i].iter().map(|&c| &self.down[c]).collect();
+            let mut seps: Vec<Vec<f64>> = t.children[i].iter().map(|&c| std::mem::take(&mut ws.down[c])).collect();
+            for s in seps.iter_mut() {
+                s.fill(0.0);
+            }
+            match loss.as_mut().and_then(|l| l.groups[i].as_ref().map(|g| (g, l))) {
+                Some(((members, hier), l)) => {
+                    let mut bufs: Vec<Vec<f64>> = members.iter().map(|&j| std::mem::take(&mut l.out[j])).collect();
+                    hier.sum_fused(&mu[i], &plans, &mut seps, &mut bufs, &mut l.scratch[i]);
+                    for (&j, mut buf) in members.iter().zip(bufs) {
+                        for v in buf.iter_mut() {
+                            *v *= scale;
+                        }
+                        l.out[j] = buf;
+                    }
+                }
+                None => sum_many(&plans, &mu[i], &mut seps),
+            }
+            for (&c, mut sep) in t.children[i].iter().zip(seps) {
+                for (s, up) in sep.iter_mut().zip(&ws.msg[c]) {
                     // ln 0 = −∞: a separator cell of (numerically) zero probability.
                     *s = s.ln() + shift - up;
                 }
-                let sep = std::mem::take(&mut ws.sep);
-                self.up[c].add_broadcast(&mut ws.beta[c], &sep, 1.0);
-                ws.sep = sep;
-            }
-            let scale = self.total / z;
-            for v in mu[i].iter_mut() {
-                *v *= scale;
+                ws.down[c] = sep;
             }
         }
         log_z

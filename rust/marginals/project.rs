@@ -1,17 +1,27 @@
-//! Marginals of a calibrated model over arbitrary attribute sets, many at once (AIM's hot step).
+//! Marginals of a calibrated model over arbitrary small attribute sets, many at once (AIM's hot
+//! step).
 //!
-//! A set inside one clique of the junction tree is summed out of the smallest such clique. Any
-//! other set is computed exactly on the smallest connected subtree whose cliques cover it: that
-//! subtree's joint is `Π μ_C / Π μ_S`, so each clique sends its parent (within the subtree) the
-//! conditional `μ_C / μ_S` times its children's messages, summed over every attribute the rest
-//! of the subtree and the target do not need. Each message is a small variable elimination with
-//! a greedy order; attributes private to one clique are summed out first. Targets run in
-//! parallel.
+//! A target inside one clique of the junction tree is summed out of the smallest such clique.
+//! Any other target `T` is computed exactly from the calibrated tree. For a directed edge
+//! `C → P` with separator `S` and an attribute `v` on `C`'s side (not in `S`), the *carried
+//! message* is the conditional table `p(v | S)`:
+//!
+//! * if `v ∈ C`: `μ_C` summed onto `S ∪ {v}`, divided by `μ_S`;
+//! * else `v` lies behind a neighbour `d` of `C`: `Σ_{S_dC \ S} p(S_dC | S) · p(v | S_dC)`, the
+//!   transition table `p(S_dC | S)` being `μ_C` summed onto `S ∪ S_dC` and divided by `μ_S`.
+//!
+//! A target is assembled at a root clique `r` chosen so that every target attribute outside `r`
+//! lies in a different branch (a median of the attributes' cliques always qualifies):
+//! `p(T) = Σ μ_r · Π_i p(a_i | S_i)`, summed by variable elimination in a greedy order. Carried
+//! messages and transition tables are shared by every target of a batch, so a batch of all
+//! 3-way marginals costs little more than its distinct messages; the targets then assemble in
+//! parallel. Products of two tables walk their union once in runs the compiler vectorises.
 
-use super::index::{cells, intersect, is_subset, union, Plan};
+use super::index::{cells, intersect, strides, sum_many, union, Plan};
 use super::model::{dims_of, Model};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// A dense table over sorted attributes.
 #[derive(Clone, Debug)]
@@ -22,6 +32,9 @@ pub struct Factor {
 
 impl Factor {
     fn sum_to(&self, keep: &[usize], sizes: &[usize]) -> Factor {
+        if keep == self.attrs.as_slice() {
+            return self.clone();
+        }
         let plan = Plan::new(&self.attrs, &dims_of(&self.attrs, sizes), keep);
         let mut vals = vec![0.0; plan.inner_size];
         plan.sum_into(&self.vals, &mut vals);
@@ -30,59 +43,179 @@ impl Factor {
             vals,
         }
     }
+
+    /// Divides by this table's own marginal over `sep` (a conditional `p(· | sep)`; 0 where the
+    /// marginal is 0).
+    fn condition_on(mut self, sep: &[usize], sizes: &[usize]) -> Factor {
+        let plan = Plan::new(&self.attrs, &dims_of(&self.attrs, sizes), sep);
+        let mut m = vec![0.0; plan.inner_size];
+        plan.sum_into(&self.vals, &mut m);
+        for v in m.iter_mut() {
+            *v = if *v > 0.0 { 1.0 / *v } else { 0.0 };
+        }
+        let vals = &mut self.vals;
+        plan.walk(|o, len, i, step| {
+            if step == 1 {
+                for (x, w) in vals[o..o + len].iter_mut().zip(&m[i..i + len]) {
+                    *x *= w;
+                }
+            } else {
+                let w = m[i];
+                for x in &mut vals[o..o + len] {
+                    *x *= w;
+                }
+            }
+        });
+        self
+    }
 }
 
-/// `Σ_{scope \ keep} Π factors`, walking the union of the factors' scopes once. Refuses walks
-/// longer than `limit` cells.
-fn product_sum(factors: &[&Factor], keep: &[usize], sizes: &[usize], limit: usize) -> Result<Factor> {
-    let scope = factors.iter().fold(keep.to_vec(), |acc, f| union(&acc, &f.attrs));
+/// A walk over the cells of a table over `scope` that tracks the matching cell of three tables
+/// over subsets of it, in runs along which each index moves by 0 or 1.
+struct Walk {
+    dims: Vec<usize>,
+    strides: Vec<[usize; 3]>,
+    run: usize,
+    steps: [usize; 3],
+    n_runs: usize,
+}
+
+impl Walk {
+    fn new(scope: &[usize], sizes: &[usize], tables: [&[usize]; 3]) -> Walk {
+        let dims = dims_of(scope, sizes);
+        let k = scope.len();
+        let mut st = vec![[0usize; 3]; k];
+        let mut member = vec![[false; 3]; k];
+        for (t, attrs) in tables.iter().enumerate() {
+            let s = strides(&dims_of(attrs, sizes));
+            for (j, a) in scope.iter().enumerate() {
+                if let Ok(p) = attrs.binary_search(a) {
+                    st[j][t] = s[p];
+                    member[j][t] = true;
+                }
+            }
+        }
+        let mut end = k;
+        let mut run = 1usize;
+        let last = member.last().copied().unwrap_or([false; 3]);
+        while end > 0 && member[end - 1] == last {
+            run *= dims[end - 1];
+            end -= 1;
+        }
+        let steps = [usize::from(last[0]), usize::from(last[1]), usize::from(last[2])];
+        let mut odims: Vec<usize> = Vec::new();
+        let mut ost: Vec<[usize; 3]> = Vec::new();
+        for j in 0..end {
+            if dims[j] == 1 {
+                continue;
+            }
+            if let (Some(pd), Some(ps)) = (odims.last().copied(), ost.last().copied()) {
+                let ok = (0..3).all(|t| ps[t] == st[j][t] * dims[j]);
+                if ok {
+                    let l = odims.len() - 1;
+                    odims[l] = pd * dims[j];
+                    ost[l] = st[j];
+                    continue;
+                }
+            }
+            odims.push(dims[j]);
+            ost.push(st[j]);
+        }
+        let total: usize = dims.iter().product();
+        Walk {
+            dims: odims,
+            strides: ost,
+            run,
+            steps,
+            n_runs: total / run.max(1),
+        }
+    }
+
+    #[inline]
+    fn for_runs(&self, mut f: impl FnMut(usize, usize, usize)) {
+        let k = self.dims.len();
+        let mut digits = vec![0usize; k];
+        let mut off = [0usize; 3];
+        for _ in 0..self.n_runs {
+            f(off[0], off[1], off[2]);
+            let mut j = k;
+            while j > 0 {
+                j -= 1;
+                digits[j] += 1;
+                for (o, s) in off.iter_mut().zip(&self.strides[j]) {
+                    *o += s;
+                }
+                if digits[j] < self.dims[j] {
+                    break;
+                }
+                for (o, s) in off.iter_mut().zip(&self.strides[j]) {
+                    *o -= s * self.dims[j];
+                }
+                digits[j] = 0;
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn run_kernel<const SF: usize, const SG: usize, const SO: usize>(
+    f: &[f64],
+    g: &[f64],
+    out: &mut [f64],
+    (i, j, o): (usize, usize, usize),
+    len: usize,
+) {
+    if SO == 0 {
+        let mut acc = [0.0f64; 4];
+        let mut t = 0;
+        while t + 4 <= len {
+            for l in 0..4 {
+                acc[l] += f[i + SF * (t + l)] * g[j + SG * (t + l)];
+            }
+            t += 4;
+        }
+        let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        while t < len {
+            s += f[i + SF * t] * g[j + SG * t];
+            t += 1;
+        }
+        out[o] += s;
+    } else {
+        for t in 0..len {
+            out[o + t] += f[i + SF * t] * g[j + SG * t];
+        }
+    }
+}
+
+/// `Σ_{scope \ keep} f · g` over the union of the two scopes; refuses walks over more than
+/// `limit` cells.
+fn contract2(f: &Factor, g: &Factor, keep: &[usize], sizes: &[usize], limit: usize) -> Result<Factor> {
+    let scope = union(&union(&f.attrs, &g.attrs), keep);
     let n = cells(&scope, sizes);
     if n > limit {
         return Err(Error::Memory(format!(
-            "projecting onto {keep:?} needs a table of {n} cells over attributes {scope:?} (limit \
+            "projecting onto {keep:?} needs to walk {n} cells over attributes {scope:?} (limit \
              {limit}); use fewer bins or a smaller model"
         )));
     }
-    let dims = dims_of(&scope, sizes);
-    // Stride of every scope axis in each factor and in the output (0 when absent).
-    let stride_in = |attrs: &[usize]| -> Vec<usize> {
-        let d = dims_of(attrs, sizes);
-        let st = super::index::strides(&d);
-        scope
-            .iter()
-            .map(|a| attrs.binary_search(a).map(|p| st[p]).unwrap_or(0))
-            .collect()
-    };
-    let fstr: Vec<Vec<usize>> = factors.iter().map(|f| stride_in(&f.attrs)).collect();
-    let ostr = stride_in(keep);
+    let walk = Walk::new(&scope, sizes, [&f.attrs, &g.attrs, keep]);
     let mut out = vec![0.0; cells(keep, sizes)];
-    let k = scope.len();
-    let mut digits = vec![0usize; k];
-    let mut fidx = vec![0usize; factors.len()];
-    let mut oidx = 0usize;
-    for _ in 0..n {
-        let mut p = 1.0;
-        for (f, &i) in factors.iter().zip(&fidx) {
-            p *= f.vals[i];
-        }
-        out[oidx] += p;
-        let mut j = k;
-        while j > 0 {
-            j -= 1;
-            digits[j] += 1;
-            for (fi, st) in fidx.iter_mut().zip(&fstr) {
-                *fi += st[j];
-            }
-            oidx += ostr[j];
-            if digits[j] < dims[j] {
-                break;
-            }
-            for (fi, st) in fidx.iter_mut().zip(&fstr) {
-                *fi -= st[j] * dims[j];
-            }
-            oidx -= ostr[j] * dims[j];
-            digits[j] = 0;
-        }
+    let len = walk.run;
+    let (fv, gv) = (&f.vals, &g.vals);
+    macro_rules! go {
+        ($a:literal, $b:literal, $c:literal) => {
+            walk.for_runs(|i, j, o| run_kernel::<$a, $b, $c>(fv, gv, &mut out, (i, j, o), len))
+        };
+    }
+    match walk.steps {
+        [0, 0, 0] => go!(0, 0, 0),
+        [1, 0, 0] => go!(1, 0, 0),
+        [0, 1, 0] => go!(0, 1, 0),
+        [1, 1, 0] => go!(1, 1, 0),
+        [0, 0, 1] => go!(0, 0, 1),
+        [1, 0, 1] => go!(1, 0, 1),
+        [0, 1, 1] => go!(0, 1, 1),
+        _ => go!(1, 1, 1),
     }
     Ok(Factor {
         attrs: keep.to_vec(),
@@ -90,57 +223,190 @@ fn product_sum(factors: &[&Factor], keep: &[usize], sizes: &[usize], limit: usiz
     })
 }
 
-/// Sums every attribute outside `keep` out of the product of `factors`, one attribute at a time
-/// in a greedy (smallest table first) order.
+/// Sums every attribute outside `keep` out of the product of `factors`, by pairwise
+/// contractions in a greedy (smallest result first) order.
 fn eliminate(mut factors: Vec<Factor>, keep: &[usize], sizes: &[usize], limit: usize) -> Result<Factor> {
-    // Attributes in only one factor and not kept: sum them out of that factor directly.
-    for i in 0..factors.len() {
-        let shared: Vec<usize> = factors[i]
-            .attrs
+    loop {
+        // Attributes no other factor needs are summed out of their factor first.
+        for i in 0..factors.len() {
+            let needed: Vec<usize> = factors[i]
+                .attrs
+                .iter()
+                .copied()
+                .filter(|a| {
+                    keep.binary_search(a).is_ok()
+                        || factors
+                            .iter()
+                            .enumerate()
+                            .any(|(j, g)| j != i && g.attrs.binary_search(a).is_ok())
+                })
+                .collect();
+            if needed.len() < factors[i].attrs.len() {
+                factors[i] = factors[i].sum_to(&needed, sizes);
+            }
+        }
+        if factors.len() == 1 {
+            let f = factors.pop().expect("one factor");
+            return Ok(f.sum_to(keep, sizes));
+        }
+        // Contract the pair whose product walk is smallest.
+        let mut best: Option<(usize, usize, usize)> = None;
+        for i in 0..factors.len() {
+            for j in i + 1..factors.len() {
+                let c = cells(&union(&factors[i].attrs, &factors[j].attrs), sizes);
+                if best.is_none_or(|(b, _, _)| c < b) {
+                    best = Some((c, i, j));
+                }
+            }
+        }
+        let (_, i, j) = best.expect("two factors");
+        let g = factors.swap_remove(j);
+        let f = factors.swap_remove(i);
+        let scope = union(&f.attrs, &g.attrs);
+        let out: Vec<usize> = scope
             .iter()
             .copied()
-            .filter(|a| {
-                keep.binary_search(a).is_ok()
-                    || factors
-                        .iter()
-                        .enumerate()
-                        .any(|(j, g)| j != i && g.attrs.binary_search(a).is_ok())
-            })
+            .filter(|a| keep.binary_search(a).is_ok() || factors.iter().any(|h| h.attrs.binary_search(a).is_ok()))
             .collect();
-        if shared.len() < factors[i].attrs.len() {
-            factors[i] = factors[i].sum_to(&shared, sizes);
+        factors.push(contract2(&f, &g, &out, sizes, limit)?);
+    }
+}
+
+/// A root's cost (attributes carried, cells), the root, and what each neighbour carries.
+type RootChoice = ((usize, usize), usize, Vec<(usize, usize)>);
+
+/// Shared state of one batch of projections.
+struct Batch<'m> {
+    model: &'m Model,
+    nbrs: Vec<Vec<usize>>,
+    /// Attributes on `from`'s side of the edge `from → to`, as a bit set.
+    side: HashMap<(usize, usize), Vec<u64>>,
+}
+
+fn has(bits: &[u64], a: usize) -> bool {
+    bits[a / 64] >> (a % 64) & 1 == 1
+}
+
+impl<'m> Batch<'m> {
+    fn new(model: &'m Model) -> Batch<'m> {
+        let tree = &model.tree;
+        let m = tree.cliques.len();
+        let mut nbrs = vec![Vec::new(); m];
+        for i in 0..m {
+            if let Some(p) = tree.parent[i] {
+                nbrs[i].push(p);
+                nbrs[p].push(i);
+            }
+        }
+        let words = model.sizes.len().div_ceil(64).max(1);
+        let mut side = HashMap::new();
+        // Depth-first from every directed edge (the tree is small: ≤ a few hundred cliques).
+        for from in 0..m {
+            for &to in &nbrs[from] {
+                let mut bits = vec![0u64; words];
+                let mut stack = vec![(from, to)];
+                while let Some((v, came)) = stack.pop() {
+                    for &a in &tree.cliques[v] {
+                        bits[a / 64] |= 1 << (a % 64);
+                    }
+                    for &u in &nbrs[v] {
+                        if u != came {
+                            stack.push((u, v));
+                        }
+                    }
+                }
+                side.insert((from, to), bits);
+            }
+        }
+        Batch { model, nbrs, side }
+    }
+
+    fn sep(&self, a: usize, b: usize) -> Vec<usize> {
+        intersect(&self.model.tree.cliques[a], &self.model.tree.cliques[b])
+    }
+
+    /// The clique `r` to assemble `target` at, with the neighbour each outside attribute is
+    /// carried from: every such attribute comes along its own branch. Among the cliques that
+    /// qualify, the one carrying fewest attributes, then the smallest.
+    fn plan(&self, target: &[usize]) -> Option<(usize, Vec<(usize, usize)>)> {
+        let tree = &self.model.tree;
+        let mut best: Option<RootChoice> = None;
+        'roots: for r in 0..tree.cliques.len() {
+            let mut carried: Vec<(usize, usize)> = Vec::new();
+            for &a in target {
+                if tree.cliques[r].binary_search(&a).is_ok() {
+                    continue;
+                }
+                let Some(d) = self.nbrs[r].iter().copied().find(|&d| has(&self.side[&(d, r)], a)) else {
+                    continue 'roots;
+                };
+                if carried.iter().any(|&(dd, _)| dd == d) {
+                    continue 'roots;
+                }
+                carried.push((d, a));
+            }
+            let cost = (carried.len(), tree.sizes[r]);
+            if best.as_ref().is_none_or(|(c, _, _)| cost < *c) {
+                best = Some((cost, r, carried));
+            }
+        }
+        best.map(|(_, r, carried)| (r, carried))
+    }
+}
+
+/// How one target is computed.
+enum Route {
+    /// Summed out of this clique.
+    Inside(usize),
+    /// Assembled at a root clique from carried messages `(neighbour, attribute)`.
+    Assembled(usize, Vec<(usize, usize)>),
+}
+
+/// What a batch needs: marginals of cliques onto attribute sets, and carried messages in an
+/// order where each comes after the message it is built from.
+#[derive(Default)]
+struct Needs {
+    marginals: HashMap<usize, Vec<Vec<usize>>>,
+    messages: Vec<(usize, usize, usize)>,
+    seen: std::collections::HashSet<(usize, usize, usize)>,
+}
+
+impl Needs {
+    fn marginal(&mut self, clique: usize, keep: Vec<usize>) {
+        let list = self.marginals.entry(clique).or_default();
+        if !list.contains(&keep) {
+            list.push(keep);
         }
     }
-    loop {
-        let mut pending: Vec<usize> = factors
+}
+
+impl Batch<'_> {
+    /// The neighbour of `from` (other than `to`) behind which `v` lies.
+    fn behind(&self, from: usize, to: usize, v: usize) -> Result<usize> {
+        self.nbrs[from]
             .iter()
-            .flat_map(|f| f.attrs.iter().copied())
-            .filter(|a| keep.binary_search(a).is_err())
-            .collect();
-        pending.sort_unstable();
-        pending.dedup();
-        if pending.is_empty() {
-            break;
-        }
-        let cost = |v: usize| -> usize {
-            let scope = factors
-                .iter()
-                .filter(|f| f.attrs.binary_search(&v).is_ok())
-                .fold(Vec::new(), |acc, f| union(&acc, &f.attrs));
-            cells(&scope, sizes)
-        };
-        let v = *pending.iter().min_by_key(|&&v| (cost(v), v)).expect("pending");
-        let (with, without): (Vec<Factor>, Vec<Factor>) =
-            factors.into_iter().partition(|f| f.attrs.binary_search(&v).is_ok());
-        let scope = with.iter().fold(Vec::new(), |acc, f| union(&acc, &f.attrs));
-        let out_attrs: Vec<usize> = scope.into_iter().filter(|&a| a != v).collect();
-        let refs: Vec<&Factor> = with.iter().collect();
-        let f = product_sum(&refs, &out_attrs, sizes, limit)?;
-        factors = without;
-        factors.push(f);
+            .copied()
+            .find(|&d| d != to && has(&self.side[&(d, from)], v))
+            .ok_or_else(|| Error::invalid(format!("attribute {v} is not behind clique {from}")))
     }
-    let refs: Vec<&Factor> = factors.iter().collect();
-    product_sum(&refs, keep, sizes, limit)
+
+    /// Registers the message `p(v | S)` over `from → to` and everything it is built from.
+    fn need_message(&self, needs: &mut Needs, from: usize, to: usize, v: usize) -> Result<()> {
+        if needs.seen.contains(&(from, to, v)) {
+            return Ok(());
+        }
+        let sep = self.sep(from, to);
+        if self.model.tree.cliques[from].binary_search(&v).is_ok() {
+            needs.marginal(from, union(&sep, &[v]));
+        } else {
+            let d = self.behind(from, to, v)?;
+            self.need_message(needs, d, from, v)?;
+            needs.marginal(from, union(&sep, &self.sep(d, from)));
+        }
+        needs.seen.insert((from, to, v));
+        needs.messages.push((from, to, v));
+        Ok(())
+    }
 }
 
 impl Model {
@@ -149,140 +415,97 @@ impl Model {
         for t in targets {
             super::check_clique(t, self.sizes.len())?;
         }
-        targets.par_iter().map(|t| self.project(t, limit)).collect()
+        let tree = &self.tree;
+        let sizes = &self.sizes;
+        let batch = Batch::new(self);
+        let mut needs = Needs::default();
+        let mut routes = Vec::with_capacity(targets.len());
+        for t in targets {
+            if let Some(c) = tree.containing(t) {
+                needs.marginal(c, t.clone());
+                routes.push(Route::Inside(c));
+                continue;
+            }
+            let (r, carried) = batch
+                .plan(t)
+                .ok_or_else(|| Error::invalid(format!("no junction-tree root for {t:?}")))?;
+            let mut keep = intersect(&tree.cliques[r], t);
+            for &(d, a) in &carried {
+                batch.need_message(&mut needs, d, r, a)?;
+                keep = union(&keep, &batch.sep(d, r));
+            }
+            needs.marginal(r, keep);
+            routes.push(Route::Assembled(r, carried));
+        }
+        // Every clique marginal in one tiled pass per clique.
+        let jobs: Vec<(usize, Vec<Vec<usize>>)> = needs.marginals.drain().collect();
+        let marginals: HashMap<(usize, Vec<usize>), Factor> = jobs
+            .into_par_iter()
+            .flat_map_iter(|(c, keeps)| {
+                let plans: Vec<Plan> = keeps
+                    .iter()
+                    .map(|k| Plan::new(&tree.cliques[c], &tree.dims[c], k))
+                    .collect();
+                let refs: Vec<&Plan> = plans.iter().collect();
+                let mut out: Vec<Vec<f64>> = plans.iter().map(|p| vec![0.0; p.inner_size]).collect();
+                sum_many(&refs, &self.mu[c], &mut out);
+                keeps
+                    .into_iter()
+                    .zip(out)
+                    .map(move |(k, vals)| ((c, k.clone()), Factor { attrs: k, vals }))
+            })
+            .collect();
+        // Carried messages, each after the one it is built from.
+        let mut msgs: HashMap<(usize, usize, usize), Factor> = HashMap::new();
+        let mut trans: HashMap<(usize, usize, usize), Factor> = HashMap::new();
+        for &(from, to, v) in &needs.messages {
+            let sep = self.tree_sep(from, to);
+            let f = if tree.cliques[from].binary_search(&v).is_ok() {
+                marginals[&(from, union(&sep, &[v]))].clone().condition_on(&sep, sizes)
+            } else {
+                let d = batch.behind(from, to, v)?;
+                let t = trans.entry((from, to, d)).or_insert_with(|| {
+                    marginals[&(from, union(&sep, &self.tree_sep(d, from)))]
+                        .clone()
+                        .condition_on(&sep, sizes)
+                });
+                contract2(t, &msgs[&(d, from, v)], &union(&sep, &[v]), sizes, limit)?
+            };
+            msgs.insert((from, to, v), f);
+        }
+        targets
+            .par_iter()
+            .zip(routes.par_iter())
+            .map(|(t, route)| match route {
+                Route::Inside(c) => Ok(marginals[&(*c, t.clone())].vals.clone()),
+                Route::Assembled(r, carried) => {
+                    let mut keep = intersect(&tree.cliques[*r], t);
+                    for &(d, _) in carried {
+                        keep = union(&keep, &batch.sep(d, *r));
+                    }
+                    let mut factors = vec![marginals[&(*r, keep)].clone()];
+                    for &(d, a) in carried {
+                        factors.push(msgs[&(d, *r, a)].clone());
+                    }
+                    Ok(eliminate(factors, t, sizes, limit)?.vals)
+                }
+            })
+            .collect()
+    }
+
+    fn tree_sep(&self, a: usize, b: usize) -> Vec<usize> {
+        intersect(&self.tree.cliques[a], &self.tree.cliques[b])
     }
 
     /// The marginal over one target.
     pub fn project(&self, target: &[usize], limit: usize) -> Result<Vec<f64>> {
-        if let Some(m) = self.clique_marginal(target) {
-            return Ok(m);
-        }
-        let tree = &self.tree;
-        let m = tree.cliques.len();
-        // Minimal subtree: prune leaves that are not needed to cover the target, largest first.
-        let mut alive = vec![true; m];
-        let mut nbrs: Vec<Vec<usize>> = vec![Vec::new(); m];
-        for i in 0..m {
-            if let Some(p) = tree.parent[i] {
-                nbrs[i].push(p);
-                nbrs[p].push(i);
-            }
-        }
-        let mut need: Vec<usize> = target
-            .iter()
-            .map(|a| (0..m).filter(|&i| tree.cliques[i].binary_search(a).is_ok()).count())
-            .collect();
-        let mut by_size: Vec<usize> = (0..m).collect();
-        by_size.sort_by_key(|&i| (std::cmp::Reverse(tree.sizes[i]), i));
-        loop {
-            let mut changed = false;
-            for &i in &by_size {
-                if !alive[i] {
-                    continue;
-                }
-                let deg = nbrs[i].iter().filter(|&&j| alive[j]).count();
-                if deg > 1 || alive.iter().filter(|&&a| a).count() == 1 {
-                    continue;
-                }
-                let removable = target
-                    .iter()
-                    .zip(&need)
-                    .all(|(a, &n)| tree.cliques[i].binary_search(a).is_err() || n >= 2);
-                if removable {
-                    alive[i] = false;
-                    for (a, n) in target.iter().zip(need.iter_mut()) {
-                        if tree.cliques[i].binary_search(a).is_ok() {
-                            *n -= 1;
-                        }
-                    }
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-        let nodes: Vec<usize> = (0..m).filter(|&i| alive[i]).collect();
-        // Root the subtree at the node holding most target attributes; walk it depth first.
-        let root = *nodes
-            .iter()
-            .max_by_key(|&&i| {
-                (
-                    intersect(&tree.cliques[i], target).len(),
-                    std::cmp::Reverse(tree.sizes[i]),
-                )
-            })
-            .expect("a node");
-        let mut parent = vec![usize::MAX; m];
-        let mut order = vec![root];
-        let mut k = 0;
-        while k < order.len() {
-            let v = order[k];
-            for &u in &nbrs[v] {
-                if alive[u] && u != root && parent[u] == usize::MAX && u != parent[v] {
-                    parent[u] = v;
-                    order.push(u);
-                }
-            }
-            k += 1;
-        }
-        let mut msgs: Vec<Option<Factor>> = vec![None; m];
-        for &c in order.iter().rev() {
-            let clique = &tree.cliques[c];
-            let children: Vec<usize> = order.iter().copied().filter(|&u| u != root && parent[u] == c).collect();
-            let sep_up: Vec<usize> = if c == root {
-                Vec::new()
-            } else {
-                intersect(clique, &tree.cliques[parent[c]])
-            };
-            let mut keep = intersect(clique, target);
-            keep = union(&keep, &sep_up);
-            for &d in &children {
-                keep = union(&keep, &intersect(clique, &tree.cliques[d]));
-            }
-            let plan = Plan::new(clique, &tree.dims[c], &keep);
-            let mut local = vec![0.0; plan.inner_size];
-            plan.sum_into(&self.mu[c], &mut local);
-            let mut local = Factor {
-                attrs: keep.clone(),
-                vals: local,
-            };
-            if c != root {
-                // Condition on the separator with the parent: μ_C / μ_S (0 where μ_S = 0).
-                let sp = Plan::new(&keep, &dims_of(&keep, &self.sizes), &sep_up);
-                let mut ms = vec![0.0; sp.inner_size];
-                sp.sum_into(&local.vals, &mut ms);
-                let inv: Vec<f64> = ms.iter().map(|&v| if v > 0.0 { 1.0 / v } else { 0.0 }).collect();
-                let mut scaled = vec![0.0; local.vals.len()];
-                sp.walk(|o, len, i, step| {
-                    for t in 0..len {
-                        scaled[o + t] = local.vals[o + t] * inv[i + t * step];
-                    }
-                });
-                local.vals = scaled;
-            }
-            let mut factors = vec![local];
-            let mut carried: Vec<usize> = Vec::new();
-            for &d in &children {
-                let f = msgs[d].take().expect("child message");
-                carried = union(&carried, &intersect(&f.attrs, target));
-                factors.push(f);
-            }
-            let out_keep = if c == root {
-                target.to_vec()
-            } else {
-                union(&sep_up, &union(&intersect(clique, target), &carried))
-            };
-            msgs[c] = Some(eliminate(factors, &out_keep, &self.sizes, limit)?);
-        }
-        let f = msgs[root].take().expect("root message");
-        debug_assert!(is_subset(&f.attrs, target) && f.attrs.len() == target.len());
-        Ok(f.vals)
+        Ok(self.project_many(&[target.to_vec()], limit)?.remove(0))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::marginals::model::tests::{brute_joint, brute_marginal, random_model};
 
     #[test]
@@ -293,6 +516,7 @@ mod tests {
             let joint = brute_joint(&model);
             let mut targets = Vec::new();
             for a in 0..n {
+                targets.push(vec![a]);
                 for b in a + 1..n {
                     targets.push(vec![a, b]);
                     for c in b + 1..n {
@@ -301,7 +525,6 @@ mod tests {
                 }
             }
             targets.push(vec![]);
-            targets.push((0..n).collect());
             let got = model.project_many(&targets, usize::MAX).unwrap();
             for (t, g) in targets.iter().zip(&got) {
                 let want = brute_marginal(&model, &joint, t);
@@ -317,12 +540,37 @@ mod tests {
     }
 
     #[test]
-    fn projection_limit_is_an_error() {
-        let model = random_model(7, 6, 3);
-        let all: Vec<usize> = (0..6).collect();
-        let joint_cells: usize = model.sizes.iter().product();
-        if model.clique_marginal(&all).is_none() && joint_cells > 1 {
-            assert!(model.project(&all, 1).is_err());
+    fn contraction_matches_a_direct_sum() {
+        let sizes = [2usize, 3, 4, 5];
+        let f = Factor {
+            attrs: vec![0, 2, 3],
+            vals: (0..40).map(|i| i as f64 * 0.5).collect(),
+        };
+        let g = Factor {
+            attrs: vec![1, 2],
+            vals: (0..12).map(|i| 1.0 + i as f64).collect(),
+        };
+        for keep in [vec![], vec![0], vec![1, 3], vec![0, 1, 2, 3], vec![2]] {
+            let got = contract2(&f, &g, &keep, &sizes, usize::MAX).unwrap();
+            let mut want = vec![0.0; cells(&keep, &sizes)];
+            let ks = strides(&dims_of(&keep, &sizes));
+            for x0 in 0..2 {
+                for x1 in 0..3 {
+                    for x2 in 0..4 {
+                        for x3 in 0..5 {
+                            let x = [x0, x1, x2, x3];
+                            let fv = f.vals[x0 * 20 + x2 * 5 + x3];
+                            let gv = g.vals[x1 * 4 + x2];
+                            let o: usize = keep.iter().zip(&ks).map(|(&a, &s)| x[a] * s).sum();
+                            want[o] += fv * gv;
+                        }
+                    }
+                }
+            }
+            for (a, b) in got.vals.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-9, "{keep:?}");
+            }
         }
+        assert!(contract2(&f, &g, &[], &sizes, 10).is_err());
     }
 }

@@ -127,7 +127,7 @@ impl PyMarginalModel {
 
     /// Fits the potentials to noisy marginals `[(clique, y, sigma), ...]` by mirror descent;
     /// returns what the fit did.
-    #[pyo3(signature = (measurements, iters=1000, tol=None, check_every=50, patience=2, stepsize=None, growth=1.01, total=None, time_limit=None, n_jobs=None))]
+    #[pyo3(signature = (measurements, iters=1000, tol=None, check_every=50, patience=2, stepsize=None, growth=1.01, total=None, time_limit=None, warm_stepsize=false, n_jobs=None))]
     #[allow(clippy::too_many_arguments)]
     fn fit<'py>(
         &mut self,
@@ -141,6 +141,7 @@ impl PyMarginalModel {
         growth: f64,
         total: Option<f64>,
         time_limit: Option<f64>,
+        warm_stepsize: bool,
         n_jobs: Option<usize>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let mut ms = Vec::with_capacity(measurements.len());
@@ -169,6 +170,7 @@ impl PyMarginalModel {
             growth,
             total,
             time_limit: time_limit.map(Duration::from_secs_f64),
+            warm_stepsize,
         };
         let inner = &mut self.inner;
         let rep = py
