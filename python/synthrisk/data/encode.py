@@ -11,7 +11,8 @@ Two encodings, both driven only by the public Domain:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,11 +119,13 @@ class ColumnBins:
         return self.n_values if self.column.nullable else None
 
 
-def _column_bins(col: Column, bins: int) -> ColumnBins:
+def _column_bins(col: Column, bins: int, edges: Sequence[float] | None = None) -> ColumnBins:
     if not col.kind.is_numeric:
         return ColumnBins(col, (), False)
     assert col.lower is not None and col.upper is not None
     integral = col.kind in (Kind.INTEGER, Kind.DATETIME)
+    if edges is not None:
+        return ColumnBins(col, _check_edges(col, edges, integral), integral)
     if integral and col.upper - col.lower + 1 <= bins:
         # One bin per whole value: [v, v+1) for v in lower..upper.
         edges = tuple(float(v) for v in range(int(col.lower), int(col.upper) + 2))
@@ -134,12 +137,34 @@ def _column_bins(col: Column, bins: int) -> ColumnBins:
     return ColumnBins(col, edges, integral)
 
 
+def _check_edges(col: Column, edges: Sequence[float], integral: bool) -> tuple[float, ...]:
+    """Validates public (or DP) cut points: increasing, from ``lower`` to ``upper`` (``upper + 1``
+    for whole-number columns, whose bins are ``[v, v + 1)``)."""
+    e = tuple(float(v) for v in edges)
+    top = float(col.upper) + 1.0 if integral else float(col.upper)  # type: ignore[arg-type]
+    ok = (
+        len(e) >= 2
+        and all(b > a for a, b in itertools.pairwise(e))
+        and e[0] == col.lower
+        and e[-1] == top
+        and (not integral or all(v == np.floor(v) for v in e))
+    )
+    if not ok:
+        raise InvalidArgumentError(
+            f"column {col.name!r}: edges must increase from lower={col.lower} to {top}"
+            + (" in whole numbers" if integral else "")
+            + f", got {list(e)[:6]}{'...' if len(e) > 6 else ''}"
+        )
+    return e
+
+
 class Discretizer:
     """Maps a validated frame to integer codes and back, using only public domain information.
 
     Numeric columns get ``bins`` equal-width bins over their public bounds (integer columns with
     at most ``bins`` values get one bin per value); categorical columns get their public codes;
-    nullable columns get one extra code for missing values.
+    nullable columns get one extra code for missing values. ``edges`` gives cut points for some
+    numeric columns instead (public ones, or DP quantiles from :mod:`synthrisk.data.preprocess`).
 
     Example:
         >>> import polars as pl
@@ -148,12 +173,25 @@ class Discretizer:
         [[0], [3]]
     """
 
-    def __init__(self, domain: Domain, *, bins: int = 32) -> None:
+    def __init__(
+        self,
+        domain: Domain,
+        *,
+        bins: int = 32,
+        edges: Mapping[str, Sequence[float]] | None = None,
+    ) -> None:
         if not isinstance(bins, int) or bins < 1:
             raise InvalidArgumentError(f"bins must be a positive integer, got {bins!r}")
+        edges = dict(edges or {})
+        unknown = [n for n in edges if n not in domain or not domain[n].kind.is_numeric]
+        if unknown:
+            raise InvalidArgumentError(f"edges given for {unknown}, which are not numeric columns")
         self.domain = domain
         self.bins = bins
-        self.columns: tuple[ColumnBins, ...] = tuple(_column_bins(c, bins) for c in domain)
+        self.edges = edges
+        self.columns: tuple[ColumnBins, ...] = tuple(
+            _column_bins(c, bins, edges.get(c.name)) for c in domain
+        )
 
     @property
     def sizes(self) -> tuple[int, ...]:

@@ -7,16 +7,12 @@ from typing import Any, Self
 import numpy as np
 import polars as pl
 
-from synthrisk.accounting import (
-    LedgerEntry,
-    PrivacyLedger,
-    check_budget,
-    gaussian_rho,
-    gaussian_sigma,
-)
+from synthrisk.accounting import PrivacyLedger, check_budget, gaussian_sigma
 from synthrisk.data.domain import Domain
 from synthrisk.data.encode import Discretizer
+from synthrisk.data.preprocess import count_tables
 from synthrisk.errors import ModelFileError
+from synthrisk.generators._engine import record_discrete_gaussian
 from synthrisk.generators.base import Generator
 from synthrisk.noise import discrete_gaussian
 
@@ -43,8 +39,9 @@ class IndependentMarginals(Generator):
     Each column's histogram (bins from the public Domain; missing values as their own cell) gets
     discrete Gaussian noise, sampled exactly (:mod:`synthrisk.noise`). Adding or removing one row
     changes one cell of each histogram by 1, so each histogram has L2 sensitivity 1; the zCDP
-    budget ρ implied by (ε, δ) is split evenly over the columns. Noisy counts are projected onto the probability simplex. Correlations between
-    columns are lost by design: it is a baseline.
+    budget ρ implied by (ε, δ) is split evenly over the columns. The histograms are counted in
+    one pass by the Rust marginal engine. Noisy counts are projected onto the probability
+    simplex. Correlations between columns are lost by design: it is a baseline.
 
     Args:
         epsilon, delta: the (ε, δ)-DP budget of ``fit``.
@@ -101,20 +98,17 @@ class IndependentMarginals(Generator):
         )
         sigma = gaussian_sigma(ledger.rho_budget / len(domain))
         noise = discrete_gaussian(sigma, sum(discretizer.sizes), seed=self.seed)
+        # Every mechanism is recorded before the rows are read; then all one-way histograms come
+        # from one pass of the Rust counting kernel.
+        for bins in discretizer.columns:
+            record_discrete_gaussian(ledger, f"one-way marginal of {bins.column.name!r}", sigma)
+        tables = count_tables(codes, discretizer.sizes, [(k,) for k in range(len(domain))])
         noisy_counts = []
         offset = 0
-        for j, bins in enumerate(discretizer.columns):
-            counts = np.bincount(codes[:, j], minlength=bins.size)
-            ledger.record(
-                LedgerEntry(
-                    mechanism="discrete_gaussian",
-                    purpose=f"one-way marginal of {bins.column.name!r}",
-                    parameters={"sigma": sigma, "l2_sensitivity": 1.0},
-                    rho=gaussian_rho(sigma),
-                )
-            )
-            noisy_counts.append((counts + noise[offset : offset + bins.size]).astype(np.float64))
-            offset += bins.size
+        for t in tables:
+            noise_part = noise[offset : offset + t.size]
+            noisy_counts.append((t.astype(np.int64) + noise_part).astype(np.float64))
+            offset += t.size
         self.domain_ = domain
         self.ledger_ = ledger
         self.sigma_ = sigma

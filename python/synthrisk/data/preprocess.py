@@ -1,0 +1,419 @@
+"""DP preprocessing: a Domain read from the data *under the privacy budget*.
+
+When a generator is given no public Domain, every fact it needs about the columns (bounds, bin
+cut points, categories, whether values can be missing) must be paid for. :func:`private_domain`
+does that with Gaussian noisy histograms, each recorded in the generator's ledger:
+
+* numeric columns (integer, continuous, datetime as days since 1970-01-01): a histogram over
+  fixed, data-independent logarithmic buckets (±2ᵏ for k = −20…62, plus one bucket around 0 and
+  one for missing values). The bounds are the edges of the outermost buckets whose noisy count
+  clears a threshold of ``3σ``; rarer extremes are clipped. With ``binning="quantile"`` a second
+  histogram over a fine grid inside those bounds gives DP quantile cut points (and trims the
+  bounds to the noisy support); with ``"uniform"`` the bins are equal-width over the bounds.
+* categorical columns: noisy counts over a **public candidate list** (``categories={column:
+  [...]}``, or the categories of a ``pl.Enum`` dtype) plus a bucket for everything else; kept
+  are the candidates whose noisy count clears the threshold, and ``"<other>"`` for the rest.
+  A column with no candidate list can only be read without privacy: it is refused under
+  ``strict=True`` and otherwise taken from the data and marked ``data_derived``.
+* boolean columns: categories are public; one noisy histogram decides whether they can be
+  missing (as for every kind: missing values are a category of their own when the noisy count of
+  missing values clears the threshold).
+
+Each histogram has L2 sensitivity 1 (one record changes one bucket by one) and gets exact
+discrete Gaussian noise (:mod:`synthrisk.noise`), so it costs ``ρ = 1/(2σ²)``; the share of the
+budget given is split evenly over the histograms.
+Column names and dtypes are treated as public (they are the schema, not the data).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from synthrisk import _native
+from synthrisk.accounting import LedgerEntry, PrivacyLedger, gaussian_rho, gaussian_sigma
+from synthrisk.data.domain import OTHER, Column, Domain, Kind
+from synthrisk.errors import DataDerivedDomainWarning, InvalidArgumentError, PrivacyError
+from synthrisk.noise import discrete_gaussian
+
+__all__ = ["AccessLog", "DataAccess", "PrivateFrame", "private_domain", "project_to_simplex"]
+
+_MIN_EXP, _MAX_EXP = -20, 62
+_N_MAG = _MAX_EXP - _MIN_EXP + 1
+#: Buckets of the bounds histogram: around 0, the positive magnitudes, the negative ones.
+N_LOG_BUCKETS = 1 + 2 * _N_MAG
+#: Noisy counts must exceed this many standard deviations to count as occupied.
+THRESHOLD_SIGMAS = 3.0
+
+
+@dataclass(frozen=True)
+class DataAccess:
+    """One read of the private data: which mechanism(s) of the ledger cover it."""
+
+    mechanism: str
+    purpose: str
+    entries: tuple[int, ...]
+    tables: int
+
+
+@dataclass
+class AccessLog:
+    """Every read of the private data during one ``fit``, in order (metadata only)."""
+
+    accesses: list[DataAccess] = field(default_factory=list)
+
+    def add(self, mechanism: str, purpose: str, entries: Sequence[int], tables: int) -> None:
+        self.accesses.append(DataAccess(mechanism, purpose, tuple(entries), tables))
+
+
+def count_tables(
+    codes: np.ndarray,
+    sizes: Sequence[int],
+    cliques: Sequence[Sequence[int]],
+    n_jobs: int | None = None,
+) -> list[np.ndarray]:
+    """Contingency tables of integer codes (the one raw read every mechanism goes through)."""
+    arr = np.ascontiguousarray(codes, dtype=np.uint32)
+    return list(
+        _native.marginal_counts(
+            arr, [int(s) for s in sizes], [list(c) for c in cliques], None, n_jobs
+        )
+    )
+
+
+def project_to_simplex(counts: np.ndarray) -> np.ndarray:
+    """The probability vector closest in L2 to ``counts / sum`` (non-negative, sums to 1).
+
+    Noisy counts may be negative; the Euclidean projection onto the simplex keeps their shape
+    better than clipping. Post-processing, so it costs no budget.
+    """
+    total = max(float(counts.sum()), 1.0)
+    v = counts / total
+    u = np.sort(v)[::-1]
+    cumulative = np.cumsum(u) - 1.0
+    idx = np.arange(1, len(u) + 1)
+    rho = np.nonzero(u - cumulative / idx > 0)[0][-1]
+    theta = cumulative[rho] / (rho + 1)
+    return np.maximum(v - theta, 0.0)
+
+
+class PrivateFrame:
+    """Holds the raw training frame during DP preprocessing; the only way to read it.
+
+    Every read is a Gaussian noisy histogram whose ledger entry is recorded *before* the data
+    is touched, and is logged in :attr:`log`.
+    """
+
+    def __init__(
+        self,
+        df: pl.DataFrame,
+        ledger: PrivacyLedger,
+        rng: np.random.Generator,
+        log: AccessLog | None = None,
+    ) -> None:
+        self._df = df
+        self.ledger = ledger
+        self.rng = rng
+        self.log = log if log is not None else AccessLog()
+
+    @property
+    def schema(self) -> pl.Schema:
+        """Column names and dtypes: public."""
+        return self._df.schema
+
+    def noisy_histogram(
+        self,
+        column: str,
+        bucketize: Callable[[pl.Series], np.ndarray],
+        n_buckets: int,
+        sigma: float,
+        purpose: str,
+    ) -> np.ndarray:
+        """Noisy counts of ``bucketize(column)`` (codes in ``0..n_buckets``) with discrete
+        Gaussian noise of scale σ (exact sampler, :mod:`synthrisk.noise`)."""
+        self.ledger.record(
+            LedgerEntry(
+                mechanism="gaussian",
+                purpose=purpose,
+                parameters={"sigma": float(sigma), "l2_sensitivity": 1.0, "discrete": 1.0},
+                rho=gaussian_rho(sigma),
+            )
+        )
+        self.log.add("gaussian", purpose, [len(self.ledger.entries) - 1], 1)
+        codes = bucketize(self._df.get_column(column)).reshape(-1, 1)
+        counts = count_tables(codes, [n_buckets], [[0]])[0]
+        seed = int(self.rng.integers(0, 2**63 - 1))
+        return counts + discrete_gaussian(sigma, n_buckets, seed=seed)
+
+
+# --- buckets --------------------------------------------------------------------------------
+
+
+def _numeric(s: pl.Series) -> pl.Series:
+    if s.dtype == pl.Date or isinstance(s.dtype, pl.Datetime):
+        return s.dt.epoch("s").cast(pl.Float64) / 86400.0
+    return s.cast(pl.Float64)
+
+
+def _log_buckets(s: pl.Series) -> np.ndarray:
+    """Bucket of every value: 0 around zero, then positive, then negative magnitudes; nulls and
+    non-finite values go to the last bucket."""
+    x = _numeric(s).to_numpy()
+    a = np.abs(x)
+    missing = ~np.isfinite(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.floor(np.log2(np.maximum(np.nan_to_num(a, nan=1.0, posinf=1.0), 2.0**_MIN_EXP)))
+    k = np.clip(k, _MIN_EXP, _MAX_EXP).astype(np.int64) - _MIN_EXP
+    out = np.where(a < 2.0**_MIN_EXP, 0, np.where(x > 0, 1 + k, 1 + _N_MAG + k))
+    return np.where(missing, N_LOG_BUCKETS, out).astype(np.uint32)
+
+
+def _bucket_edges(b: int) -> tuple[float, float]:
+    if b == 0:
+        return -(2.0**_MIN_EXP), 2.0**_MIN_EXP
+    if b <= _N_MAG:
+        k = b - 1 + _MIN_EXP
+        return 2.0**k, 2.0 ** (k + 1)
+    k = b - 1 - _N_MAG + _MIN_EXP
+    return -(2.0 ** (k + 1)), -(2.0**k)
+
+
+def _grid_buckets(lo: float, width: float, cells: int) -> Callable[[pl.Series], np.ndarray]:
+    def bucketize(s: pl.Series) -> np.ndarray:
+        x = _numeric(s).to_numpy()
+        missing = ~np.isfinite(x)
+        idx = np.floor((np.nan_to_num(x, nan=lo) - lo) / width)
+        idx = np.clip(idx, 0, cells - 1).astype(np.int64)
+        return np.where(missing, cells, idx).astype(np.uint32)
+
+    return bucketize
+
+
+def _category_buckets(candidates: Sequence[Any]) -> Callable[[pl.Series], np.ndarray]:
+    lookup = {str(c): i for i, c in enumerate(candidates)}
+    other, null = len(candidates), len(candidates) + 1
+
+    def bucketize(s: pl.Series) -> np.ndarray:
+        mapped = s.cast(pl.String).replace_strict(lookup, default=other, return_dtype=pl.UInt32)
+        return mapped.fill_null(null).to_numpy().astype(np.uint32)
+
+    return bucketize
+
+
+# --- the domain -----------------------------------------------------------------------------
+
+
+def _kind_of(dtype: pl.DataType) -> Kind:
+    if dtype == pl.Boolean:
+        return Kind.BOOLEAN
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        return Kind.DATETIME
+    if dtype.is_integer():
+        return Kind.INTEGER
+    if dtype.is_float():
+        return Kind.CONTINUOUS
+    return Kind.CATEGORICAL
+
+
+def _plan(
+    schema: pl.Schema, categories: Mapping[str, Sequence[Any]], binning: str
+) -> dict[str, tuple[Kind, int, Sequence[Any] | None]]:
+    """Per column: its kind, how many histograms it costs, and its public candidates."""
+    plan: dict[str, tuple[Kind, int, Sequence[Any] | None]] = {}
+    for name, dtype in schema.items():
+        kind = _kind_of(dtype)
+        if kind.is_numeric:
+            plan[name] = (kind, 2 if binning == "quantile" else 1, None)
+        elif kind is Kind.BOOLEAN:
+            plan[name] = (kind, 1, None)
+        else:
+            cands = categories.get(name)
+            if cands is None and isinstance(dtype, pl.Enum):
+                cands = list(dtype.categories.to_list())
+            plan[name] = (kind, 1 if cands is not None else 0, cands)
+    return plan
+
+
+def planned_sizes(
+    schema: pl.Schema,
+    *,
+    bins: int,
+    categories: Mapping[str, Sequence[Any]] | None = None,
+    observed: Mapping[str, int] | None = None,
+) -> dict[str, int]:
+    """An upper bound on every column's number of codes after :func:`private_domain`, known
+    before any budget is spent (``observed``: distinct counts of columns read without privacy)."""
+    cats = dict(categories or {})
+    out: dict[str, int] = {}
+    for name, (kind, _, cands) in _plan(schema, cats, "quantile").items():
+        if kind.is_numeric:
+            out[name] = bins + 1
+        elif kind is Kind.BOOLEAN:
+            out[name] = 3
+        elif cands is not None:
+            out[name] = len(cands) + 2
+        else:
+            out[name] = (observed or {}).get(name, 1000) + 1
+    return out
+
+
+def private_domain(
+    frame: PrivateFrame,
+    *,
+    rho: float,
+    bins: int = 32,
+    categories: Mapping[str, Sequence[Any]] | None = None,
+    binning: str = "quantile",
+    strict: bool = False,
+) -> tuple[Domain, dict[str, tuple[float, ...]]]:
+    """A Domain and bin cut points for the frame's columns, spending at most ``rho`` (zCDP).
+
+    Returns the domain and, for numeric columns binned by DP quantiles, their cut points (for
+    :class:`~synthrisk.data.Discretizer`'s ``edges``). Columns without public categories are
+    refused under ``strict=True`` and otherwise read without privacy (the domain is then
+    marked ``data_derived`` and a warning says so).
+
+    Example:
+        >>> import numpy as np, polars as pl
+        >>> from synthrisk.accounting import PrivacyLedger
+        >>> ledger = PrivacyLedger(epsilon=1.0, delta=1e-6)
+        >>> frame = PrivateFrame(pl.DataFrame({"age": np.arange(5000) % 90}), ledger,
+        ...                      np.random.default_rng(0))
+        >>> domain, edges = private_domain(frame, rho=ledger.rho_budget / 10, bins=8)
+        >>> domain["age"].kind.value, domain["age"].lower >= 0, len(ledger.entries)
+        ('integer', True, 2)
+    """
+    if binning not in ("quantile", "uniform"):
+        raise InvalidArgumentError(f"binning must be 'quantile' or 'uniform', got {binning!r}")
+    if not (math.isfinite(rho) and rho > 0):
+        raise InvalidArgumentError(f"rho for preprocessing must be positive, got {rho!r}")
+    cats = dict(categories or {})
+    unknown = [n for n in cats if n not in frame.schema]
+    if unknown:
+        raise InvalidArgumentError(f"categories given for {unknown}, which the data lacks")
+    plan = _plan(frame.schema, cats, binning)
+    lacking = [
+        n for n, (_, cost, _) in plan.items() if plan[n][0] is Kind.CATEGORICAL and cost == 0
+    ]
+    if lacking and strict:
+        raise PrivacyError(
+            f"columns {lacking} are categorical and have no public candidate categories, so "
+            "their categories could only be read without privacy (refused because strict=True). "
+            "Pass categories={column: [...]} or a public Domain"
+        )
+    n_hist = sum(cost for _, cost, _ in plan.values())
+    sigma = gaussian_sigma(rho / n_hist) if n_hist else math.inf
+    tau = THRESHOLD_SIGMAS * sigma
+    columns: list[Column] = []
+    edges: dict[str, tuple[float, ...]] = {}
+    for name, (kind, _, cands) in plan.items():
+        if kind.is_numeric:
+            col, cuts = _numeric_column(frame, name, kind, sigma, tau, bins, binning)
+            columns.append(col)
+            if cuts is not None:
+                edges[name] = cuts
+        elif kind is Kind.BOOLEAN:
+            noisy = frame.noisy_histogram(
+                name,
+                _category_buckets([False, True]),
+                4,
+                sigma,
+                f"DP missing-value check of {name!r}",
+            )
+            columns.append(Column(name, kind, nullable=bool(noisy[3] > tau)))
+        elif cands is not None:
+            noisy = frame.noisy_histogram(
+                name,
+                _category_buckets(cands),
+                len(cands) + 2,
+                sigma,
+                f"DP categories of {name!r} among {len(cands)} public candidates",
+            )
+            kept = [c for c, v in zip(cands, noisy[: len(cands)], strict=True) if v > tau]
+            if not kept:
+                kept = [cands[int(np.argmax(noisy[: len(cands)]))]] if len(cands) else []
+            values = [str(c) for c in kept] if not all(isinstance(c, int) for c in kept) else kept
+            if all(isinstance(c, str) for c in values) and OTHER not in values:
+                values = [*values, OTHER]
+            columns.append(
+                Column(name, kind, categories=tuple(values), nullable=bool(noisy[-1] > tau))
+            )
+        else:
+            s = frame._df.get_column(name)  # not private: flagged below
+            observed = s.drop_nulls().cast(pl.String).unique().sort().to_list()
+            columns.append(
+                Column(name, kind, categories=tuple(observed) or ("",), nullable=s.null_count() > 0)
+            )
+    if lacking:
+        warnings.warn(
+            f"columns {lacking} have no public candidate categories: their categories were read "
+            "from the data without privacy budget, so the domain is marked data_derived. Pass "
+            "categories={column: [...]} to discover them privately.",
+            DataDerivedDomainWarning,
+            stacklevel=2,
+        )
+    domain = Domain(
+        columns=tuple(columns),
+        data_derived=bool(lacking),
+        description=f"DP preprocessing: {n_hist} noisy histograms, σ = {sigma:.4g}",
+    )
+    return domain, edges
+
+
+def _numeric_column(
+    frame: PrivateFrame,
+    name: str,
+    kind: Kind,
+    sigma: float,
+    tau: float,
+    bins: int,
+    binning: str,
+) -> tuple[Column, tuple[float, ...] | None]:
+    noisy = frame.noisy_histogram(
+        name, _log_buckets, N_LOG_BUCKETS + 1, sigma, f"DP bounds of {name!r} (log-scale histogram)"
+    )
+    nullable = bool(noisy[-1] > tau)
+    body = noisy[:-1]
+    occupied = np.flatnonzero(body > tau)
+    if occupied.size == 0:
+        occupied = np.array([int(np.argmax(body))])
+    spans = [_bucket_edges(int(b)) for b in occupied]
+    lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+    integral = kind in (Kind.INTEGER, Kind.DATETIME)
+    if integral:
+        lo, hi = float(math.floor(lo)), float(math.ceil(hi))
+    if binning == "uniform" or (integral and hi - lo + 1 <= bins):
+        return Column(name, kind, lower=lo, upper=hi, nullable=nullable), None
+    # Fine grid inside the bounds: DP quantiles and the noisy support.
+    cells = max(8 * bins, 64)
+    if integral:
+        cells = int(min(cells, hi - lo + 1))
+    width = (hi - lo + (1.0 if integral else 0.0)) / cells
+    fine = frame.noisy_histogram(
+        name, _grid_buckets(lo, width, cells), cells + 1, sigma, f"DP quantiles of {name!r}"
+    )
+    p = project_to_simplex(fine[:-1])
+    support = np.flatnonzero(p > 0)
+    first, last = int(support[0]), int(support[-1])
+    lo2 = lo + first * width
+    hi2 = lo + (last + 1) * width
+    cdf = np.cumsum(p)
+    cuts = [
+        lo + (int(np.searchsorted(cdf, q, side="left")) + 1) * width
+        for q in np.arange(1, bins) / bins
+    ]
+    if integral:
+        lo2, hi2 = float(math.floor(lo2)), float(math.ceil(hi2) - 1)
+        inner = sorted({float(math.floor(c)) for c in cuts if lo2 < math.floor(c) <= hi2})
+        e = (lo2, *inner, hi2 + 1.0)
+    else:
+        inner = sorted({float(c) for c in cuts if lo2 < c < hi2})
+        e = (lo2, *inner, hi2)
+    column = Column(name, kind, lower=lo2, upper=hi2, nullable=nullable)
+    return column, tuple(e)
