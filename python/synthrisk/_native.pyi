@@ -56,3 +56,53 @@ class GaussianKde:
 # noise: exact discrete samplers
 def discrete_gaussian(sigma: float, size: int, seed: int | None = None) -> npt.NDArray[np.int64]: ...
 def discrete_laplace(scale: int, size: int, seed: int | None = None) -> npt.NDArray[np.int64]: ...
+
+# accounting: compositions cross as (kind, a, b, count) tuples
+_Mechanisms = list[tuple[str, float, float, int]]
+
+def rdp_default_orders() -> list[float]: ...
+def rdp_epsilon(
+    mechanisms: _Mechanisms,
+    delta: float,
+    orders: list[float] | None = None,
+    refine: bool = False,
+) -> tuple[float, float | None]: ...
+def rdp_delta(
+    mechanisms: _Mechanisms,
+    epsilon: float,
+    orders: list[float] | None = None,
+    refine: bool = False,
+) -> tuple[float, float | None]: ...
+def rdp_curve(mechanisms: _Mechanisms, orders: list[float]) -> list[float]: ...
+def zcdp_composition_rho(mechanisms: _Mechanisms) -> float: ...
+def pld_epsilon(
+    mechanisms: _Mechanisms,
+    delta: float,
+    discretization: float | None = None,
+    tail_mass: float = 1e-15,
+    error_estimate: bool = False,
+) -> tuple[float, float, float | None, bool]: ...
+def pld_delta(
+    mechanisms: _Mechanisms,
+    epsilon: float,
+    discretization: float | None = None,
+    tail_mass: float = 1e-15,
+) -> tuple[float, float, bool]: ...
+def calibrate_noise_scale(
+    mechanisms: _Mechanisms,
+    epsilon: float,
+    delta: float,
+    accountant: str = "rdp",
+    orders: list[float] | None = None,
+    discretization: float | None = None,
+    rtol: float = 1e-6,
+) -> float: ...
+def max_repetitions(
+    step: _Mechanisms,
+    fixed: _Mechanisms,
+    epsilon: float,
+    delta: float,
+    accountant: str = "rdp",
+    orders: list[float] | None = None,
+    discretization: float | None = None,
+) -> int: ...
