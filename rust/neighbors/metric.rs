@@ -18,8 +18,13 @@ pub const SENTINEL: f32 = 3.0e38;
 /// The largest magnitude a scaled numeric value may have under the mixed metric.
 pub const MAX_ABS_MIXED: f32 = 1.0e30;
 
-/// The largest magnitude a value may have under L1/L2, so that no distance overflows `f32`.
-pub const MAX_ABS_L: f32 = 1.0e18;
+/// The largest magnitude a value may have under L1/L2 with `p` columns, so that no distance,
+/// squared norm or dot product overflows `f32` (with a factor 4 to spare).
+pub fn max_abs_l(metric_is_l2: bool, p: usize) -> f32 {
+    let p = p.max(1) as f64;
+    let limit = if metric_is_l2 { (f32::MAX as f64 / (4.0 * p)).sqrt() } else { f32::MAX as f64 / (4.0 * p) };
+    limit.min(1.0e18) as f32
+}
 
 /// [`Kernel::OP`] of [`MixedK`], [`L1K`] and [`L2K`], for the hand-written SIMD steps.
 pub const OP_MIXED: u8 = 0;

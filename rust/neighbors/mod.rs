@@ -42,7 +42,7 @@ mod simd_x86;
 mod topk;
 
 use crate::error::{Error, Result};
-use metric::{Kernel, L1K, L2K, MixedK, MAX_ABS_L, MAX_ABS_MIXED};
+use metric::{max_abs_l, Kernel, L1K, L2K, MixedK, MAX_ABS_MIXED};
 use prepare::{group_rows, Encoded, Groups};
 use rayon::prelude::*;
 pub use topk::TopK;
@@ -306,7 +306,7 @@ fn check_args(query: &MixedBlock, reference: &MixedBlock, metric: &Metric, k: us
 fn check_values(b: &MixedBlock, metric: &Metric, what: &str) -> Result<()> {
     let p = b.n_num;
     let mixed = matches!(metric, Metric::Mixed(_));
-    let limit = if mixed { MAX_ABS_MIXED } else { MAX_ABS_L };
+    let limit = if mixed { MAX_ABS_MIXED } else { max_abs_l(matches!(metric, Metric::L2), p) };
     for (i, row) in b.num.chunks_exact(p.max(1)).enumerate().take(if p == 0 { 0 } else { b.n_rows }) {
         for (j, x) in row.iter().enumerate() {
             if x.is_nan() {

@@ -230,6 +230,10 @@ fn bad_arguments_are_errors() {
     let bc = MixedBlock::new(&[], &codes, 2, 0, 1).unwrap();
     assert!(knn(&bc, &bc, &Metric::L2, 1, false, &o).is_err());
     assert!(knn(&b, &b, &Metric::Hamming, 1, false, &o).is_err());
+    // Values whose squares would overflow float32 are refused, not silently wrong.
+    let big = vec![5.0e17f32; 2 * 2000];
+    let bb = MixedBlock::new(&big, &[], 2, 2000, 0).unwrap();
+    assert!(knn(&bb, &bb, &Metric::L2, 1, false, &o).unwrap_err().to_string().contains("magnitude"));
     let inf = [f32::INFINITY, 0.2];
     let bi = MixedBlock::new(&inf, &[], 2, 1, 0).unwrap();
     assert!(knn(&bi, &b, &Metric::L1, 1, false, &o).is_err());
