@@ -101,6 +101,16 @@ def test_samples_follow_domain_and_seed(domain: Domain, frame: pl.DataFrame) -> 
     assert a.schema["admitted"] == pl.Date
 
 
+def test_model_seed_makes_sampling_reproducible(domain: Domain, frame: pl.DataFrame) -> None:
+    def draws() -> list[pl.DataFrame]:
+        model = IndependentMarginals(epsilon=1.0, domain=domain, seed=3).fit(frame)
+        return [model.sample(50), model.sample(50)]
+
+    first, second = draws(), draws()
+    assert first[0].equals(second[0]) and first[1].equals(second[1])
+    assert not first[0].equals(first[1])
+
+
 def test_fit_is_reproducible(domain: Domain, frame: pl.DataFrame) -> None:
     m1 = IndependentMarginals(epsilon=1.0, domain=domain, seed=5).fit(frame)
     m2 = IndependentMarginals(epsilon=1.0, domain=domain, seed=5).fit(frame)

@@ -56,12 +56,25 @@ class Generator(ABC):
     def sample(self, n: int, *, seed: int | None = None) -> pl.DataFrame:
         """Draws ``n`` synthetic rows; free of privacy cost (post-processing).
 
-        The same ``seed`` gives the same rows.
+        The same ``seed`` gives the same rows. Without one, a model built with a ``seed`` draws
+        from its own reproducible stream (successive calls differ, reruns repeat them); a model
+        built without one draws fresh randomness.
         """
         self._check_fitted()
         if not isinstance(n, int | np.integer) or n < 1:
             raise InvalidArgumentError(f"n must be a positive integer, got {n!r}")
-        return self._sample(int(n), np.random.default_rng(seed))
+        return self._sample(int(n), self._sampling_rng(seed))
+
+    def _sampling_rng(self, seed: int | None) -> np.random.Generator:
+        if seed is not None:
+            return np.random.default_rng(seed)
+        model_seed = getattr(self, "seed", None)
+        if model_seed is None:
+            return np.random.default_rng()
+        if not hasattr(self, "_sample_stream"):
+            # A stream apart from the one that seeded the noise in fit.
+            self._sample_stream = np.random.default_rng(np.random.SeedSequence([model_seed, 1]))
+        return self._sample_stream
 
     def get_params(self) -> dict[str, Any]:
         """The hyperparameters, as given to ``__init__``."""
