@@ -76,6 +76,9 @@ def test_report_outputs(domain: Domain, tmp_path) -> None:
     assert page.count("<svg") >= 2 and "Distance to closest record" in page
     assert "<script" not in page and "src=" not in page  # self-contained: opens offline
     assert "one-way marginal of" in page
+    assert "Most exposed training records" in page and "NNAA privacy loss" in page
+    assert set(data["privacy"]["distance"]) >= {"nndr_synthetic_to_train", "nnaa", "exposure"}
+    assert data["summary"]["exposed_training_records"] == report.distance.exposure.n_flagged
 
 
 def test_mismatched_tables(domain: Domain) -> None:

@@ -10,7 +10,7 @@ from synthrisk.data.domain import Domain
 from synthrisk.data.frames import to_polars
 from synthrisk.errors import SchemaError
 from synthrisk.generators.base import Generator
-from synthrisk.privacy.distance import dcr
+from synthrisk.privacy.distance import distance_risks
 from synthrisk.progress import Progress
 from synthrisk.report import Report
 from synthrisk.utility.fidelity import column_fidelity, pair_fidelity
@@ -62,8 +62,8 @@ def evaluate(
         }
         if generator is not None and generator.domain_.names != domain.names:
             raise SchemaError("the generator was fitted on other columns than the domain lists")
-        bar.step("distance to closest record")
-        dcr_result = dcr(
+        bar.step("distance-based risks (exact nearest neighbours)")
+        risks = distance_risks(
             frames["synthetic"],
             frames["train"],
             frames["holdout"],
@@ -72,6 +72,7 @@ def evaluate(
             seed=seed,
             n_jobs=n_jobs,
         )
+        dcr_result = risks.dcr
         bar.step("column fidelity")
         columns = column_fidelity(frames["train"], frames["synthetic"], domain)
         bar.step("pair fidelity")
@@ -111,6 +112,7 @@ def evaluate(
     return Report(
         meta=meta,
         dcr=dcr_result,
+        distance=risks,
         columns=columns,
         pairs=pairs,
         ledger=generator.ledger_.to_dict() if generator is not None else None,

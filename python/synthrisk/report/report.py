@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from synthrisk.privacy.distance import DCRResult
+from synthrisk.privacy.distance import DCRResult, DistanceRisks
 from synthrisk.report import svg
 from synthrisk.utility.fidelity import ColumnFidelity, PairFidelity
 
@@ -32,6 +32,7 @@ class Report:
     ledger: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     mia: list[Any] = field(default_factory=list)  # synthrisk.stats.MIAResult per attack
+    distance: DistanceRisks | None = None  # every distance-based risk (DCR is also above)
 
     # --- headline numbers ---------------------------------------------------------------------
 
@@ -48,6 +49,10 @@ class Report:
                 float(np.mean([p.difference for p in self.pairs])) if self.pairs else 0.0
             ),
         }
+        if self.distance is not None:
+            out["median_dcr_ratio"] = self.distance.median_dcr_ratio.ratio.value
+            out["nnaa_privacy_loss"] = self.distance.nnaa.privacy_loss.value
+            out["exposed_training_records"] = float(self.distance.exposure.n_flagged)
         if self.ledger is not None:
             out["epsilon_spent"] = self.ledger["spent"]["epsilon"]
         if self.mia:
@@ -64,6 +69,7 @@ class Report:
             "warnings": self.warnings,
             "privacy": {
                 "dcr": self.dcr.to_dict(),
+                "distance": self.distance.to_dict() if self.distance is not None else None,
                 "membership_inference": [r.to_dict() for r in self.mia],
             },
             "utility": {
@@ -185,6 +191,7 @@ th {{ background: #f3f3f3; }} .warn {{ color: #a40; font-weight: bold; }}
 <h2>Summary</h2><table>{summary_rows}</table>
 <h2>Privacy: distance to closest record</h2><table>{privacy_rows}</table>
 {dcr_plot}
+{_distance_html(report.distance)}
 {_mia_html(report)}
 <h2>Privacy budget</h2>{ledger_html}
 <h2>Utility: columns</h2>{column_plot}<table>{column_rows}</table>
@@ -247,3 +254,58 @@ def _mia_html(report: Report) -> str:
             rows += _row("empirical ε lower bound (Clopper–Pearson)", f"{r.epsilon.epsilon:.3f}")
         parts.append(f"<h3>{html.escape(r.attack)}</h3><table>{rows}</table>{roc_svg(r)}")
     return "".join(parts)
+
+
+def _interval(e: Any) -> str:
+    return f"{_fmt(e.value)} [{_fmt(e.low)}, {_fmt(e.high)}]"
+
+
+def _distance_html(risks: DistanceRisks | None) -> str:
+    """The other distance-based measures, and the training records most exposed."""
+    if risks is None:
+        return ""
+    nnaa = risks.nnaa
+    rows = _row("measure", "value [95% interval]", "reading", header=True) + "".join(
+        [
+            _row(
+                "median DCR ratio (synthetic→train over train→train, leave-one-out)",
+                _interval(risks.median_dcr_ratio.ratio),
+                "≈ 1 when synthetic rows are no closer to training records than those are to "
+                "each other; well below 1 means copying",
+            ),
+            _row(
+                "NNDR synthetic→train (mean d₁/d₂)",
+                _interval(risks.nndr_synthetic_to_train.mean),
+                "low values: synthetic rows sit on one training record rather than between several",
+            ),
+            _row(
+                "NNDR train→synthetic (mean d₁/d₂)",
+                _interval(risks.nndr_train_to_synthetic.mean),
+                "the same seen from the training records",
+            ),
+            _row(
+                "ε-identifiability (share of training records nearer to a synthetic row than to "
+                "any other training record, entropy-weighted)",
+                _interval(risks.identifiability.epsilon),
+                "lower is safer",
+            ),
+            _row(
+                "NNAA privacy loss (NNAA vs holdout − NNAA vs train)",
+                _interval(nnaa.privacy_loss),
+                "≈ 0 without leakage",
+            ),
+            _row("authenticity", _interval(risks.authenticity.authenticity), "higher is safer"),
+            _row("hitting rate", _interval(risks.hitting_rate.hitting_rate), "lower is safer"),
+        ]
+    )
+    exposure = risks.exposure
+    top = exposure.top(10)
+    exposed = _row(*top.columns, header=True) + "".join(
+        _row(*(_fmt(v) if isinstance(v, float) else v for v in r)) for r in top.iter_rows()
+    )
+    return (
+        f"<h3>Other distance-based measures</h3><table>{rows}</table>"
+        f"<h3>Most exposed training records</h3><p>{exposure.n_flagged} training records have a "
+        f"synthetic record unusually close (about {_fmt(exposure.expected_by_chance)} expected "
+        f"by chance at α = {exposure.alpha:g}).</p><table>{exposed}</table>"
+    )
