@@ -78,27 +78,35 @@ fn ln_binom(n: u64, k: u64) -> f64 {
 }
 
 /// `log A_α` of the Poisson-subsampled Gaussian at an integer order.
+///
+/// `log C(α, i)` is accumulated term by term with Neumaier-compensated sums (differences of
+/// `log k!` would lose twelve digits at α = 1024).
 pub fn sampled_gaussian_log_a_int(q: f64, sigma: f64, alpha: u64) -> f64 {
     if alpha <= 1 {
         return 0.0;
     }
     let c = 0.5 / (sigma * sigma);
     let (lq, l1q) = (q.ln(), (-q).ln_1p());
-    let term = |i: u64| {
-        let fi = i as f64;
-        ln_binom(alpha, i) + fi * lq + (alpha - i) as f64 * l1q + (fi * fi - fi) * c
-    };
-    let mut m = f64::NEG_INFINITY;
+    let mut terms = Vec::with_capacity(alpha as usize + 1);
+    let (mut ln_c, mut comp) = (0.0f64, 0.0f64); // log C(α, i) = ln_c + comp
     for i in 0..=alpha {
-        m = m.max(term(i));
+        let fi = i as f64;
+        terms.push((ln_c + comp) + fi * lq + (alpha - i) as f64 * l1q + (fi * fi - fi) * c);
+        if i < alpha {
+            let d = ((alpha - i) as f64).ln() - (fi + 1.0).ln();
+            let t = ln_c + d;
+            comp += if ln_c.abs() >= d.abs() { (ln_c - t) + d } else { (d - t) + ln_c };
+            ln_c = t;
+        }
     }
+    let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !m.is_finite() {
         return m;
     }
     // Terms below e^-60 of the largest are not exponentiated; their sum is bounded and added.
     let (mut s, mut skipped) = (0.0, 0u64);
-    for i in 0..=alpha {
-        let d = term(i) - m;
+    for &t in &terms {
+        let d = t - m;
         if d > -60.0 {
             s += d.exp();
         } else {
