@@ -61,6 +61,7 @@ DOMAIN = Domain.from_dict(
 DIRECT = ["domias-mixed", "ganleaks", "ganleaks-calibrated", "dcr-difference", "montecarlo"]
 FROM_FEATURES = {
     "domias": lambda x, n: x[:, n.index("domias")],
+    "domias-scott (reference)": lambda x, n: x[:, n.index("domias_scott")],
     "logan": lambda x, n: x[:, n.index("logan")],
     "collision": lambda x, n: x[:, n.index("collisions")],
 }

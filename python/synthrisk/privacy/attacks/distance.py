@@ -38,9 +38,11 @@ class _DistanceAttack(Attack):
 class GANLeaks(_DistanceAttack):
     """GAN-leaks (Chen et al., 2020), black-box: ``score(x) = −min_{g ∈ S} d(x, g)``.
 
-    With ``calibrated=True`` the same distance to the reference population is added back,
-    ``score(x) = d(x, R) − d(x, S)``, so records that are simply typical (close to everything)
-    no longer look like members.
+    With ``calibrated=True`` the same quantity computed against the reference population is
+    subtracted, on log distances: ``score(x) = log d(x, R) − log d(x, S)`` (a ratio, so a record
+    in a sparse region is judged against its sparse surroundings; ``d + 1e-6`` keeps exact
+    copies finite). Records that are simply typical (close to everything) no longer look like
+    members.
     """
 
     name = "ganleaks"
@@ -61,13 +63,14 @@ class GANLeaks(_DistanceAttack):
         d_s = self.knn(block, 1)[0][:, 0]
         if not self.calibrated:
             return -d_s
-        return self.knn(block, 1, "reference")[0][:, 0] - d_s
+        d_r = self.knn(block, 1, "reference")[0][:, 0]
+        return np.log(d_r + 1e-6) - np.log(d_s + 1e-6)
 
 
 class DCRDifference(_DistanceAttack):
     """DCR difference: mean distance to the ``k`` nearest reference rows minus the mean distance
-    to the ``k`` nearest synthetic rows. With ``k = 1`` it equals calibrated GAN-leaks; a larger
-    ``k`` averages out single lucky neighbours."""
+    to the ``k`` nearest synthetic rows (a plain difference, not a ratio). A larger ``k``
+    averages out single lucky neighbours."""
 
     name = "dcr_difference"
     needs_reference = True

