@@ -200,6 +200,21 @@ pub fn canonical(components: &[Component]) -> Vec<Component> {
     out
 }
 
+/// `Σ count·ε` when every component is pure ε-DP (Laplace, randomised response, bounded range):
+/// basic composition, a valid ε at every δ.
+pub fn pure_epsilon(components: &[Component]) -> Option<f64> {
+    let mut total = 0.0;
+    for c in components {
+        match c.mechanism {
+            Mechanism::Laplace { epsilon } | Mechanism::RandomizedResponse { epsilon, .. } | Mechanism::Exponential { epsilon } => {
+                total += epsilon * c.count as f64
+            }
+            _ => return None,
+        }
+    }
+    Some(total)
+}
+
 /// The total ρ of a composition under zCDP, or an error naming a mechanism without a zCDP bound.
 pub fn zcdp_rho(components: &[Component]) -> Result<f64> {
     validate(components)?;

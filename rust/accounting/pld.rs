@@ -295,10 +295,10 @@ fn connect_the_dots(
 ) -> Result<Pmf> {
     let k_lo = (lo / h).floor();
     let k_hi = (hi / h).ceil().max(k_lo);
-    let n = (k_hi - k_lo) as usize + 1;
-    if !(k_lo.is_finite() && k_hi.is_finite()) || n > max_points || k_lo.abs() > 9e15 {
+    if !(k_lo.is_finite() && k_hi.is_finite()) || k_hi - k_lo >= max_points as f64 || k_lo.abs() > 9e15 {
         return Err(too_fine());
     }
+    let n = (k_hi - k_lo) as usize + 1;
     let k_lo = k_lo as i64;
     let grid = |i: usize| (k_lo + i as i64) as f64 * h;
     // v[i] is β(ε_i) below 0 and δ(ε_i) from 0 on.
@@ -784,7 +784,10 @@ pub fn epsilon(components: &[Component], delta: f64, opts: &PldOptions) -> Resul
         None
     };
     // Both are upper bounds; the RDP one wins only where the FFT's dynamic range runs out.
-    let r = super::rdp::epsilon(components, delta, &Default::default())?.value;
+    let mut r = super::rdp::epsilon(components, delta, &Default::default())?.value;
+    if let Some(pure) = super::mechanism::pure_epsilon(components) {
+        r = r.min(pure);
+    }
     Ok(PldAnswer { value: v.min(r), discretization: h, error_estimate, rdp_bound: r < v })
 }
 

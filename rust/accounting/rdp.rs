@@ -664,6 +664,12 @@ pub fn epsilon(components: &[Component], delta: f64, options: &RdpOptions) -> Re
     let mut lm = LogMoments::new(components)?;
     let ld = delta.ln();
     let (best, order) = minimise(&mut lm, &orders, options.refine, &|a, k| epsilon_at(a, k, ld));
+    // Pure-DP compositions: basic composition is also valid and sometimes smaller.
+    if let Some(pure) = super::mechanism::pure_epsilon(components) {
+        if pure < best {
+            return Ok(RdpAnswer { value: pure, order: None });
+        }
+    }
     Ok(RdpAnswer { value: best.max(0.0), order: order.filter(|_| best.is_finite()) })
 }
 

@@ -36,7 +36,7 @@ CONVERSIONS = {
     "rdp": "RDP to (ε, δ): Balle et al. 2020, Theorem 21",
     "pld": "PLD: pessimistic connect-the-dots discretisation, FFT composition",
     "pld-exact": "PLD: exact (a composition of Gaussian mechanisms is a Gaussian mechanism)",
-    "pld-rdp": "PLD range exhausted: the (smaller) RDP bound, Balle et al. 2020",
+    "pld-rdp": "the RDP (or, for pure-DP mechanisms, basic composition) bound, smaller here",
     "zcdp": "zCDP to (ε, δ): Canonne, Kamath & Steinke 2020, Proposition 12",
 }
 
