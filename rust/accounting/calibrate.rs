@@ -191,7 +191,13 @@ pub fn max_count(step: &[Component], fixed: &[Component], epsilon: f64, delta: f
         Accountant::Rdp(o) => {
             let step_curve = rdp::Curve::new(step, o)?;
             let fixed_curve = if fixed.is_empty() { None } else { Some(rdp::Curve::new(fixed, o)?) };
-            let f = |t: u64| step_curve.epsilon(t as f64, fixed_curve.as_ref().map(|c| c.k.as_slice()), delta);
+            // Pure-DP mechanisms: basic composition is valid too.
+            let pure = super::mechanism::pure_epsilon(step)
+                .zip(if fixed.is_empty() { Some(0.0) } else { super::mechanism::pure_epsilon(fixed) });
+            let f = |t: u64| {
+                let e = step_curve.epsilon(t as f64, fixed_curve.as_ref().map(|c| c.k.as_slice()), delta);
+                pure.map_or(e, |(s, f)| e.min(s * t as f64 + f))
+            };
             search_count(|t| Some(f(t)), epsilon, CAP)
         }
         Accountant::Pld(o) => {

@@ -9,8 +9,9 @@ def log_a_int(q: float, sigma: float, alpha: int, dps: int = 40) -> float:
     """log A_α = log Σ_i C(α,i) q^i (1−q)^(α−i) exp((i²−i)/(2σ²)), exactly."""
     with mp.workdps(dps):
         q_, s = mp.mpf(q), mp.mpf(sigma)
+        c = 1 / (2 * s * s)
         total = mp.fsum(
-            mp.binomial(alpha, i) * q_**i * (1 - q_) ** (alpha - i) * mp.exp((i * i - i) / (2 * s * s))
+            mp.binomial(alpha, i) * q_**i * (1 - q_) ** (alpha - i) * mp.exp((i * i - i) * c)
             for i in range(alpha + 1)
         )
         return float(mp.log(total))

@@ -35,7 +35,9 @@ def gaussian_epsilon(mu: float, delta: float) -> float:
     return hi
 
 
-@pytest.mark.parametrize(("z", "count", "delta"), [(1.0, 1, 1e-5), (4.0, 50, 1e-10), (30.0, 10_000, 1e-3)])
+@pytest.mark.parametrize(
+    ("z", "count", "delta"), [(1.0, 1, 1e-5), (4.0, 50, 1e-10), (30.0, 10_000, 1e-3)]
+)
 def test_gaussian_compositions_are_exact(z: float, count: int, delta: float) -> None:
     mu = math.sqrt(count) / z
     r = PldAccountant().compose(Gaussian(z, count=count)).privacy_spent(delta=delta)
@@ -44,7 +46,9 @@ def test_gaussian_compositions_are_exact(z: float, count: int, delta: float) -> 
     assert get_delta(Gaussian(z, count=count), r.epsilon, accountant="pld") <= delta * (1 + 1e-9)
 
 
-@pytest.mark.parametrize(("z", "count", "delta"), [(1.0, 1, 1e-5), (5.0, 100, 1e-8), (20.0, 5000, 1e-3)])
+@pytest.mark.parametrize(
+    ("z", "count", "delta"), [(1.0, 1, 1e-5), (5.0, 100, 1e-8), (20.0, 5000, 1e-3)]
+)
 def test_discretised_path_never_below_the_exact_value(z: float, count: int, delta: float) -> None:
     # A negligible Laplace term forces the Gaussian through discretisation and the FFT.
     mu = math.sqrt(count) / z
@@ -57,9 +61,11 @@ def test_discretised_path_never_below_the_exact_value(z: float, count: int, delt
 
 def test_reference_point_is_within_its_error_of_the_truth() -> None:
     for h in (1e-3, 1e-4):
-        r = PldAccountant(discretization=h, error_estimate=True).compose(
-            PoissonSampledGaussian(**DPSGD)
-        ).privacy_spent(delta=1e-5)
+        r = (
+            PldAccountant(discretization=h, error_estimate=True)
+            .compose(PoissonSampledGaussian(**DPSGD))
+            .privacy_spent(delta=1e-5)
+        )
         assert r.epsilon >= DPSGD_TRUE_EPSILON
         assert r.epsilon - DPSGD_TRUE_EPSILON <= r.error_estimate
     default = get_epsilon(PoissonSampledGaussian(**DPSGD), 1e-5, accountant="pld")
@@ -83,15 +89,18 @@ def test_agrees_with_dp_accounting_pld(z: float, q: float, steps: int, delta: fl
     ev = dpa.SelfComposedDpEvent(dpa.PoissonSampledDpEvent(q, dpa.GaussianDpEvent(z)), steps)
     acc = pld_privacy_accountant.PLDAccountant(value_discretization_interval=h)
     theirs = acc.compose(ev).get_epsilon(delta)
-    r = PldAccountant(discretization=h, error_estimate=True).compose(
-        PoissonSampledGaussian(z, q, count=steps)
-    ).privacy_spent(delta=delta)
+    r = (
+        PldAccountant(discretization=h, error_estimate=True)
+        .compose(PoissonSampledGaussian(z, q, count=steps))
+        .privacy_spent(delta=delta)
+    )
     # Same discretisation (connect-the-dots) on the same grid: the same value, up to the
     # tails and the FFT noise we count and they do not.
     assert r.epsilon == pytest.approx(theirs, rel=1e-4, abs=1e-6)
     # And a finer grid of ours stays below and within the stated error.
-    fine = get_epsilon(PoissonSampledGaussian(z, q, count=steps), delta, accountant="pld",
-                       discretization=h / 4)
+    fine = get_epsilon(
+        PoissonSampledGaussian(z, q, count=steps), delta, accountant="pld", discretization=h / 4
+    )
     assert fine <= r.epsilon + 1e-9
     assert r.epsilon - fine <= r.error_estimate + 1e-9
 
@@ -113,9 +122,15 @@ def test_randomized_response_matches_dp_accounting() -> None:
     from dp_accounting.pld import privacy_loss_distribution as pld
 
     eps0, k, n = 1.2, 4, 30
-    theirs = pld.from_randomized_response(
-        noise_parameter=k / (math.exp(eps0) + k - 1), num_buckets=k, value_discretization_interval=1e-4
-    ).self_compose(n).get_epsilon_for_delta(1e-6)
+    theirs = (
+        pld.from_randomized_response(
+            noise_parameter=k / (math.exp(eps0) + k - 1),
+            num_buckets=k,
+            value_discretization_interval=1e-4,
+        )
+        .self_compose(n)
+        .get_epsilon_for_delta(1e-6)
+    )
     ours = get_epsilon(RandomizedResponse(eps0, k, count=n), 1e-6, accountant="pld")
     assert ours == pytest.approx(theirs, abs=2e-3)
 
