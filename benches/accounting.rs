@@ -3,6 +3,7 @@
 //! the same queries side by side with opacus and dp_accounting.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use synthrisk::accounting::calibrate::{self, Accountant};
 use synthrisk::accounting::pld::{self, PldOptions};
 use synthrisk::accounting::rdp::{self, RdpOptions};
 use synthrisk::accounting::{Component, Mechanism};
@@ -22,11 +23,18 @@ fn bench(c: &mut Criterion) {
     c.bench_function("rdp_epsilon_dpsgd_refined", |b| {
         b.iter(|| rdp::epsilon(black_box(&comp), 1e-5, &RdpOptions { orders: None, refine: true }).unwrap())
     });
+    let base = vec![Component::new(
+        Mechanism::PoissonGaussian { noise_multiplier: 1.0, sample_rate: 256.0 / 60000.0 },
+        14040,
+    )];
+    let rdp = Accountant::Rdp(RdpOptions::default());
+    c.bench_function("noise_for_epsilon_2_rdp", |b| {
+        b.iter(|| calibrate::noise_scale(black_box(&base), 2.0, 1e-5, &rdp, 1e-6).unwrap())
+    });
     let mut group = c.benchmark_group("pld");
     group.sample_size(20);
     for h in [1e-3, 1e-4] {
         let o = PldOptions { discretization: Some(h), ..Default::default() };
-        eprintln!("pld h={h}: {:?}", pld::epsilon(&comp, 1e-5, &o).unwrap());
         group.bench_function(format!("pld_epsilon_dpsgd_h{h}"), |b| b.iter(|| pld::epsilon(black_box(&comp), 1e-5, &o).unwrap()));
     }
     group.finish();
