@@ -20,7 +20,7 @@ from synthrisk._native import __version__
 from synthrisk.accounting import PrivacyLedger
 from synthrisk.data import Column, Domain, Kind, read_table
 from synthrisk.evaluation import evaluate
-from synthrisk.generators import Generator, IndependentMarginals
+from synthrisk.generators import AIM, MST, Generator, IndependentMarginals, PrivBayes
 from synthrisk.neighbors import neighbors
 from synthrisk.report import Report
 
@@ -35,11 +35,14 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "AIM",
+    "MST",
     "Column",
     "Domain",
     "Generator",
     "IndependentMarginals",
     "Kind",
+    "PrivBayes",
     "PrivacyLedger",
     "Report",
     "__version__",

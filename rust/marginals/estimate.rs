@@ -14,6 +14,9 @@ use super::model::{dims_of, LossOut, Model, Workspace};
 use crate::error::{Error, Result};
 use std::time::{Duration, Instant};
 
+/// How far the line search may grow the step beyond `2 / (L · total)`.
+const MAX_STEP_GROWTH: f64 = 1024.0;
+
 /// One noisy marginal: `y ≈ counts over clique + N(0, σ²)` per cell.
 #[derive(Clone, Debug)]
 pub struct Measurement {
@@ -236,10 +239,20 @@ impl Model {
             .collect();
         let mut scratch = vec![HierBuffers::default(); m];
         // Start from the step the last fit ended with (warm start), else from 2 / (L · total).
+        // The line search grows the step at most to `MAX_STEP_GROWTH` times 2 / (L · total):
+        // near the optimum the Armijo test passes on rounding noise and would grow it without
+        // bound. A warm start (the step the last fit ended with) is kept within [base, cap]: a
+        // fit that converged ends with a collapsed step, which must not slow the next one.
+        let base = 2.0 / (self.lipschitz(ms, &routes) * total);
+        let cap = base * MAX_STEP_GROWTH;
         let mut alpha = opts
             .stepsize
-            .or(if opts.warm_stepsize { self.last_stepsize } else { None })
-            .unwrap_or_else(|| 2.0 / (self.lipschitz(ms, &routes) * total));
+            .or(if opts.warm_stepsize {
+                self.last_stepsize.map(|a| a.clamp(base, cap))
+            } else {
+                None
+            })
+            .unwrap_or(base);
         let mut ws = Workspace::default();
         let mut mu = std::mem::take(&mut self.mu);
         let mut proj: Vec<Vec<f64>> = ms.iter().map(|m| vec![0.0; m.y.len()]).collect();
@@ -257,6 +270,7 @@ impl Model {
         let mut theta2 = self.theta.clone();
         let (mut prev_check, mut stalls) = (loss, 0usize);
         let (mut converged, mut timed_out) = (false, false);
+        let mut accepted = 0usize;
         let mut it = 0;
         while it < opts.iters {
             it += 1;
@@ -291,14 +305,19 @@ impl Model {
                 loss = loss2;
                 self.log_z = log_z2;
                 if opts.stepsize.is_none() {
-                    alpha *= opts.growth;
+                    alpha = (alpha * opts.growth).min(cap);
                 }
+                accepted += 1;
             } else if opts.stepsize.is_none() {
                 alpha *= 0.5;
             }
             if let Some(tol) = opts.tol {
                 if it % opts.check_every.max(1) == 0 {
-                    let done = prev_check - loss <= tol * loss.abs().max(1.0);
+                    // A window of rejected steps is the line search at work, not convergence
+                    // (unless the step has collapsed).
+                    let stuck = accepted == 0 && alpha < base * 1e-12;
+                    let done = (accepted > 0 || stuck) && prev_check - loss <= tol * loss.abs().max(1.0);
+                    accepted = 0;
                     stalls = if done { stalls + 1 } else { 0 };
                     prev_check = loss;
                     if stalls >= opts.patience.max(1) {

@@ -16,8 +16,9 @@ does that with Gaussian noisy histograms, each recorded in the generator's ledge
   A column with no candidate list can only be read without privacy: it is refused under
   ``strict=True`` and otherwise taken from the data and marked ``data_derived``.
 * boolean columns: categories are public; one noisy histogram decides whether they can be
-  missing (as for every kind: missing values are a category of their own when the noisy count of
-  missing values clears the threshold).
+  missing. For every kind, missing values are a category of their own when their noisy count
+  clears ``2σ``; records missing a value in a column found not nullable are dropped, one record
+  at a time (which keeps the guarantee), as are values outside the bounds clipped.
 
 Each histogram has L2 sensitivity 1 (one record changes one bucket by one) and gets exact
 discrete Gaussian noise (:mod:`synthrisk.noise`), so it costs ``ρ = 1/(2σ²)``; the share of the
@@ -50,6 +51,9 @@ _N_MAG = _MAX_EXP - _MIN_EXP + 1
 N_LOG_BUCKETS = 1 + 2 * _N_MAG
 #: Noisy counts must exceed this many standard deviations to count as occupied.
 THRESHOLD_SIGMAS = 3.0
+#: ... and this many to make a column nullable (a spurious null code costs little; records
+#: missing a value their column cannot miss are dropped).
+NULL_SIGMAS = 2.0
 
 
 @dataclass(frozen=True)
@@ -310,11 +314,12 @@ def private_domain(
     n_hist = sum(cost for _, cost, _ in plan.values())
     sigma = gaussian_sigma(rho / n_hist) if n_hist else math.inf
     tau = THRESHOLD_SIGMAS * sigma
+    tau_null = NULL_SIGMAS * sigma
     columns: list[Column] = []
     edges: dict[str, tuple[float, ...]] = {}
     for name, (kind, _, cands) in plan.items():
         if kind.is_numeric:
-            col, cuts = _numeric_column(frame, name, kind, sigma, tau, bins, binning)
+            col, cuts = _numeric_column(frame, name, kind, sigma, tau, tau_null, bins, binning)
             columns.append(col)
             if cuts is not None:
                 edges[name] = cuts
@@ -326,7 +331,7 @@ def private_domain(
                 sigma,
                 f"DP missing-value check of {name!r}",
             )
-            columns.append(Column(name, kind, nullable=bool(noisy[3] > tau)))
+            columns.append(Column(name, kind, nullable=bool(noisy[3] > tau_null)))
         elif cands is not None:
             noisy = frame.noisy_histogram(
                 name,
@@ -342,7 +347,7 @@ def private_domain(
             if all(isinstance(c, str) for c in values) and OTHER not in values:
                 values = [*values, OTHER]
             columns.append(
-                Column(name, kind, categories=tuple(values), nullable=bool(noisy[-1] > tau))
+                Column(name, kind, categories=tuple(values), nullable=bool(noisy[-1] > tau_null))
             )
         else:
             s = frame._df.get_column(name)  # not private: flagged below
@@ -372,13 +377,14 @@ def _numeric_column(
     kind: Kind,
     sigma: float,
     tau: float,
+    tau_null: float,
     bins: int,
     binning: str,
 ) -> tuple[Column, tuple[float, ...] | None]:
     noisy = frame.noisy_histogram(
         name, _log_buckets, N_LOG_BUCKETS + 1, sigma, f"DP bounds of {name!r} (log-scale histogram)"
     )
-    nullable = bool(noisy[-1] > tau)
+    nullable = bool(noisy[-1] > tau_null)
     body = noisy[:-1]
     occupied = np.flatnonzero(body > tau)
     if occupied.size == 0:

@@ -129,7 +129,10 @@ class Generator(ABC):
         if kind is None or (cls is not Generator and not issubclass(kind, cls)):
             raise ModelFileError(f"{path} holds a {payload.get('generator')!r}, not a {cls.name}")
         domain = Domain.from_dict(payload["domain"])
-        model = kind(**payload["params"], domain=domain)
+        # A model fitted without a domain saved ``domain=None`` among its parameters; the fitted
+        # (saved) domain takes its place.
+        params = {k: v for k, v in payload["params"].items() if k != "domain"}
+        model = kind(**params, domain=domain)
         model.domain_ = domain
         model.ledger_ = PrivacyLedger.from_dict(payload["ledger"])
         model._restore(payload["state"])

@@ -111,7 +111,13 @@ class MST(MarginalGenerator):
         names, sizes, table, ledger = ctx.names, ctx.sizes, ctx.table, ctx.ledger
         d = len(names)
         rho = ledger.rho_remaining
-        one_rho = rho / 3.0 if d > 1 else rho
+        max_cells = self._max_cells()
+        # With no pair of columns small enough for the model (a public fact), the whole budget
+        # goes to the one-way marginals.
+        pairs_fit = any(
+            table_cells((a, b), sizes) <= max_cells for a in range(d) for b in range(a + 1, d)
+        )
+        one_rho = rho / 3.0 if pairs_fit else rho
         sigma1 = gaussian_sigma(one_rho / d)
         ones = table.gaussian(
             [(j,) for j in range(d)], sigma1, [f"MST: one-way marginal of {n!r}" for n in names]
@@ -136,9 +142,8 @@ class MST(MarginalGenerator):
             sigma = np.append(np.full(k, sigma1), sigma1 * math.sqrt(merged))
             cones.append(NoisyMarginal((j,), values, sigma))
         ctable = table.recoded(maps, csizes)
-        max_cells = self._max_cells()
         edges: list[tuple[int, int]] = []
-        if d > 1:
+        if pairs_fit:
             edges = self._select(ctable, cones, csizes, rho / 3.0, max_cells, ctx)
         measurements = list(cones)
         if edges:
