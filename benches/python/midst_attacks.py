@@ -155,6 +155,7 @@ def main() -> None:
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/synthrisk-midst-cache"))
     ap.add_argument("--out", type=Path, default=ROOT / "benches" / "results" / "midst_attacks.json")
+    ap.add_argument("--svg", type=Path, default=ROOT / "benches" / "midst_attacks_roc.svg")
     args = ap.parse_args()
     t0 = time.perf_counter()
     data = compute(list(range(1, args.models + 1)), args.cache, args.seed)
@@ -197,6 +198,18 @@ def main() -> None:
     }
     args.out.write_text(json.dumps(payload, indent=1) + "\n")
     print(f"written {args.out}")
+    if args.svg is not None:
+        from synthrisk.privacy.attacks.plot import roc_svg_many
+
+        ordered = sorted(results.values(), key=lambda r: -r.tpr_at_fpr[0.1].value)
+        args.svg.write_text(
+            roc_svg_many(
+                ordered,
+                title=f"MIDST TabDDPM, {len(models)} models pooled, leave-models-out "
+                "(legend: TPR at FPR < 0.1)",
+            )
+        )
+        print(f"written {args.svg}")
 
 
 if __name__ == "__main__":
