@@ -45,7 +45,10 @@ def attack(
         None, "--categorical", help="Without --domain: comma-separated columns holding codes."
     ),
     shadow: Path | None = typer.Option(
-        None, "--shadow", help="Folder of labelled shadow folders (MIDST train/ layout): ensemble."
+        None,
+        "--shadow",
+        help="Folder of labelled shadow folders (MIDST train/ layout): trains the ensemble, and "
+        "without --reference their training data become the reference population.",
     ),
     save_model: Path | None = typer.Option(
         None, "--save-model", help="Keep the ensemble trained on --shadow in this file."
@@ -71,10 +74,8 @@ def attack(
 
     with friendly_errors(as_json):
         name = method.lower().replace("_", "-")
-        if (shadow or save_model or model) and name != "ensemble":
-            raise InvalidArgumentError(
-                "--shadow, --save-model and --model go with --method ensemble"
-            )
+        if (save_model or model) and name != "ensemble":
+            raise InvalidArgumentError("--save-model and --model go with --method ensemble")
         drops = _split(drop_columns)
         dom = Domain.from_json(domain) if domain is not None else None
         s, c = read_table(synthetic), read_table(challenge)
@@ -91,8 +92,7 @@ def attack(
             if not quiet:
                 stderr.print(f"reading shadow folders under {shadow}")
             shadows = load_shadow_dir(shadow)
-            if model is None:
-                assert isinstance(att, Ensemble)
+            if model is None and isinstance(att, Ensemble):
                 att.fit_shadow(shadows, r, progress=not quiet)
                 if save_model is not None:
                     att.save(save_model)
