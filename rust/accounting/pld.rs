@@ -296,7 +296,7 @@ fn connect_the_dots(
     let k_lo = (lo / h).floor();
     let k_hi = (hi / h).ceil().max(k_lo);
     if !(k_lo.is_finite() && k_hi.is_finite()) || k_hi - k_lo >= max_points as f64 || k_lo.abs() > 9e15 {
-        return Err(too_fine());
+        return Err(too_fine_by(1.1 * (k_hi - k_lo) / max_points as f64));
     }
     let n = (k_hi - k_lo) as usize + 1;
     let k_lo = k_lo as i64;
@@ -364,7 +364,20 @@ fn connect_the_dots(
 }
 
 fn too_fine() -> Error {
-    Error::Memory("the PLD grid would exceed max_points".into())
+    too_fine_by(2.0)
+}
+
+/// The grid is `factor` times too fine to fit (the message carries the factor for [`worst`]).
+fn too_fine_by(factor: f64) -> Error {
+    Error::Memory(format!("{}", if factor.is_finite() { factor.max(2.0) } else { 1e300 }))
+}
+
+/// How much coarser a grid that did not fit must get.
+fn coarsening(e: &Error) -> f64 {
+    match e {
+        Error::Memory(m) => m.parse::<f64>().unwrap_or(2.0).clamp(2.0, 1e300),
+        _ => 2.0,
+    }
 }
 
 /// δ(ε) of a discrete PLD.
@@ -544,7 +557,7 @@ fn compose(parts: &[(&Pmf, u64)], tail_mass: f64, max_points: usize) -> Result<P
         (w_lo, w_hi) = (0.0, span);
     }
     if (w_hi - w_lo).is_nan() || w_hi - w_lo >= max_points as f64 {
-        return Err(too_fine());
+        return Err(too_fine_by(1.1 * (w_hi - w_lo) / max_points as f64));
     }
     let width = (w_hi - w_lo) as usize + 1;
     let n = fast_len(width);
@@ -686,10 +699,13 @@ fn discretise(p: &Prepared, dir: Direction, h: f64, max_points: usize, tau: f64)
     if p.gaussian_mu2 > 0.0 {
         all.push(Component::new(Mechanism::Gaussian { noise_multiplier: 1.0 / p.gaussian_mu2.sqrt() }, 1));
     }
-    for c in &all {
-        let (lo, hi) = support(&c.mechanism, dir, (tau / c.count as f64).max(1e-300));
-        let m = c.mechanism;
-        let (d, b) = profiles(m, dir);
+    let supports: Vec<(f64, f64)> =
+        all.iter().map(|c| support(&c.mechanism, dir, (tau / c.count as f64).max(1e-300))).collect();
+    // Keep each per-step grid within a quarter of the budget (the composed window needs the rest).
+    let span = supports.iter().map(|(lo, hi)| hi - lo).fold(0.0f64, f64::max);
+    let h = h.max(span / (max_points / 4) as f64);
+    for (c, &(lo, hi)) in all.iter().zip(&supports) {
+        let (d, b) = profiles(c.mechanism, dir);
         parts.push((connect_the_dots(&d, &b, lo, hi, h, max_points)?, c.count));
     }
     Ok(parts)
@@ -725,16 +741,16 @@ fn worst<F: Fn(&Pmf) -> f64 + Sync>(p: &Prepared, opts: &PldOptions, h0: f64, ta
     for _ in 0..64 {
         let r = if p.asymmetric {
             let (a, b) = rayon::join(
-                || composed(p, Direction::Remove, h, opts, tau).map(|m| query(&m)),
-                || composed(p, Direction::Add, h, opts, tau).map(|m| query(&m)),
+                || composed(p, Direction::Remove, h, opts, tau).map(|m| (query(&m), m.h)),
+                || composed(p, Direction::Add, h, opts, tau).map(|m| (query(&m), m.h)),
             );
-            a.and_then(|x| b.map(|y| x.max(y)))
+            a.and_then(|x| b.map(|y| (x.0.max(y.0), x.1.max(y.1))))
         } else {
-            composed(p, Direction::Remove, h, opts, tau).map(|m| query(&m))
+            composed(p, Direction::Remove, h, opts, tau).map(|m| (query(&m), m.h))
         };
         match r {
-            Ok(v) => return Ok((v, h)),
-            Err(Error::Memory(_)) => h *= 2.0,
+            Ok((v, used)) => return Ok((v, used)),
+            Err(e @ Error::Memory(_)) => h *= coarsening(&e),
             Err(e) => return Err(e),
         }
     }
