@@ -1,5 +1,5 @@
 # Type stubs of the Rust extension, checked against it by `mypy.stubtest` in `make lint`.
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -108,3 +108,72 @@ def max_repetitions(
     orders: list[float] | None = None,
     discretization: float | None = None,
 ) -> int: ...
+
+# marginals: contingency tables and the graphical model of MST, AIM and PrivBayes
+_Measurement = tuple[list[int], npt.NDArray[np.float64], float | npt.NDArray[np.float64]]
+
+def marginal_counts(
+    codes: npt.NDArray[np.uint32],
+    sizes: list[int],
+    cliques: list[list[int]],
+    weights: npt.NDArray[np.float64] | None = None,
+    n_jobs: int | None = None,
+) -> list[npt.NDArray[np.float64]]: ...
+def model_cells_py(
+    sizes: list[int],
+    cliques: list[list[int]],
+    candidates: list[list[int]] | None = None,
+    n_jobs: int | None = None,
+) -> tuple[int, list[int]]: ...
+
+@final
+class MarginalModel:
+    def __new__(
+        cls,
+        sizes: list[int],
+        cliques: list[list[int]],
+        total: float = 1.0,
+        max_cells: int | None = None,
+    ) -> MarginalModel: ...
+    def with_cliques(
+        self, cliques: list[list[int]], max_cells: int | None = None
+    ) -> MarginalModel: ...
+    def fit(
+        self,
+        measurements: list[_Measurement],
+        iters: int = 1000,
+        tol: float | None = None,
+        check_every: int = 50,
+        patience: int = 2,
+        stepsize: float | None = None,
+        growth: float = 1.01,
+        total: float | None = None,
+        time_limit: float | None = None,
+        warm_stepsize: bool = False,
+        n_jobs: int | None = None,
+    ) -> dict[str, Any]: ...
+    def project(
+        self,
+        cliques: list[list[int]],
+        max_cells: int | None = None,
+        n_jobs: int | None = None,
+    ) -> list[npt.NDArray[np.float64]]: ...
+    def sample(self, n: int, seed: int, method: str = "stratified") -> npt.NDArray[np.uint32]: ...
+    def potentials(self) -> list[npt.NDArray[np.float64]]: ...
+    def set_potentials(self, potentials: list[npt.NDArray[np.float64]]) -> None: ...
+    def set_total(self, total: float) -> None: ...
+    def marginals(self) -> list[npt.NDArray[np.float64]]: ...
+    @property
+    def sizes(self) -> list[int]: ...
+    @property
+    def cliques(self) -> list[list[int]]: ...
+    @property
+    def tree_cliques(self) -> list[list[int]]: ...
+    @property
+    def tree_parents(self) -> list[int | None]: ...
+    @property
+    def cells(self) -> int: ...
+    @property
+    def total(self) -> float: ...
+    @property
+    def log_z(self) -> float: ...

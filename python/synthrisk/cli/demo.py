@@ -25,12 +25,12 @@ def demo(
     as_json: bool = JsonOption,
     quiet: bool = QuietOption,
 ) -> None:
-    """Split a real health table, fit a private generator, sample, evaluate, write reports."""
+    """Split a real health table, fit a private generator (AIM), sample, evaluate, write reports."""
     import numpy as np
 
     from synthrisk import datasets
     from synthrisk.evaluation import evaluate
-    from synthrisk.generators import IndependentMarginals
+    from synthrisk.generators import AIM
     from synthrisk.progress import Progress
 
     with friendly_errors(as_json):
@@ -41,8 +41,8 @@ def demo(
             order = np.random.default_rng(seed).permutation(df.height)
             cut = df.height * 2 // 3
             train, holdout = df[order[:cut]], df[order[cut:]]
-            bar.step(f"fitting IndependentMarginals at ε={epsilon:g}")
-            model = IndependentMarginals(epsilon=epsilon, delta=delta, domain=domain, seed=seed)
+            bar.step(f"fitting AIM at ε={epsilon:g} (all 3-way marginals as its workload)")
+            model = AIM(epsilon=epsilon, delta=delta, domain=domain, seed=seed)
             model.fit(train)
             bar.step("sampling")
             synthetic = model.sample(train.height, seed=seed)

@@ -1,0 +1,123 @@
+"""DP preprocessing: bounds, cut points, categories and nullability read under the budget."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+import numpy as np
+import polars as pl
+import pytest
+
+from synthrisk.accounting import PrivacyLedger
+from synthrisk.data import Discretizer
+from synthrisk.data.domain import OTHER, Kind
+from synthrisk.data.preprocess import (
+    N_LOG_BUCKETS,
+    PrivateFrame,
+    _bucket_edges,
+    _log_buckets,
+    private_domain,
+)
+from synthrisk.errors import DataDerivedDomainWarning, InvalidArgumentError, PrivacyError
+
+
+def frame(n: int = 20000, seed: int = 0) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = rng.lognormal(10, 1, n)
+    income[rng.random(n) < 0.2] = np.nan
+    start = dt.date(2015, 1, 1)
+    return pl.DataFrame(
+        {
+            "age": rng.integers(18, 95, n),
+            "income": pl.Series(income).fill_nan(None),
+            "score": rng.normal(-3.0, 0.5, n),
+            "visit": [start + dt.timedelta(days=int(d)) for d in rng.integers(0, 2000, n)],
+            "ward": rng.choice(["A", "B", "C"], n, p=[0.6, 0.3, 0.1]),
+            "urgent": rng.random(n) < 0.2,
+        }
+    )
+
+
+def test_log_buckets_hold_their_values() -> None:
+    x = pl.Series([0.0, 1e-9, 0.75, 1.0, 3.0, 1e6, -2.5, -1e-30, None, float("nan")])
+    codes = _log_buckets(x)
+    assert codes[-1] == codes[-2] == N_LOG_BUCKETS
+    for v, c in zip(x.to_list()[:-2], codes[:-2], strict=True):
+        lo, hi = _bucket_edges(int(c))
+        assert lo <= v <= hi, (v, lo, hi)
+
+
+def test_private_domain_covers_the_data_and_spends_at_most_its_share() -> None:
+    df = frame()
+    ledger = PrivacyLedger(epsilon=1.0, delta=1e-6)
+    rho = ledger.rho_budget / 5
+    pf = PrivateFrame(df, ledger, np.random.default_rng(0))
+    domain, edges = private_domain(pf, rho=rho, bins=16, categories={"ward": ["A", "B", "C", "D"]})
+    assert not domain.data_derived
+    assert ledger.rho_spent <= rho * (1 + 1e-12)
+    assert len(pf.log.accesses) == len(ledger.entries) == 10  # 2 per numeric, 1 per other
+    assert {c.name: c.kind for c in domain} == {
+        "age": Kind.INTEGER,
+        "income": Kind.CONTINUOUS,
+        "score": Kind.CONTINUOUS,
+        "visit": Kind.DATETIME,
+        "ward": Kind.CATEGORICAL,
+        "urgent": Kind.BOOLEAN,
+    }
+    # Bounds hold nearly all the data (the noisy support may trim a sliver of the tails).
+    for name in ("age", "income", "score"):
+        col, s = domain[name], df[name].drop_nulls()
+        inside = ((s >= col.lower) & (s <= col.upper)).mean()
+        assert inside > 0.99, (name, col.lower, col.upper)
+    assert domain["income"].nullable and not domain["age"].nullable
+    assert set(domain["ward"].categories) == {"A", "B", "C", OTHER}  # 'D' never occurs
+    # DP quantile cut points make a valid discretizer with balanced bins.
+    disc = Discretizer(domain, bins=16, edges=edges)
+    codes = disc.encode(domain.validate(df, out_of_bounds="clip", unknown_categories="other"))
+    age = np.bincount(codes[:, 0]) / len(df)
+    assert age.max() < 0.2
+    assert edges["age"][0] == domain["age"].lower and edges["age"][-1] == domain["age"].upper + 1
+
+
+def test_strict_and_candidate_lists() -> None:
+    df = frame(2000)
+    ledger = PrivacyLedger(epsilon=1.0, delta=1e-6)
+    pf = PrivateFrame(df, ledger, np.random.default_rng(0))
+    with pytest.raises(PrivacyError, match="ward"):
+        private_domain(pf, rho=0.001, strict=True)
+    assert not ledger.entries  # refused before any histogram
+    with pytest.warns(DataDerivedDomainWarning, match="ward"):
+        domain, _ = private_domain(pf, rho=0.001)
+    assert domain.data_derived
+    with pytest.raises(InvalidArgumentError, match="nope"):
+        private_domain(pf, rho=0.001, categories={"nope": ["x"]})
+    with pytest.raises(InvalidArgumentError, match="binning"):
+        private_domain(pf, rho=0.001, binning="median")
+
+
+def test_uniform_binning_and_tiny_budgets_still_give_a_domain() -> None:
+    df = frame(500)
+    ledger = PrivacyLedger(epsilon=0.1, delta=1e-6)
+    pf = PrivateFrame(df, ledger, np.random.default_rng(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataDerivedDomainWarning)
+        domain, edges = private_domain(pf, rho=ledger.rho_budget / 100, binning="uniform")
+    assert edges == {}
+    for col in domain:
+        if col.kind.is_numeric:
+            assert col.lower is not None and col.upper is not None and col.lower <= col.upper
+
+
+def test_discretizer_edges_are_checked() -> None:
+    df = frame(200)
+    ledger = PrivacyLedger(epsilon=5.0, delta=1e-6)
+    pf = PrivateFrame(df, ledger, np.random.default_rng(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataDerivedDomainWarning)
+        domain, _ = private_domain(pf, rho=ledger.rho_budget, bins=4)
+    lo, hi = domain["score"].lower, domain["score"].upper
+    with pytest.raises(InvalidArgumentError, match="edges must increase"):
+        Discretizer(domain, edges={"score": [lo, lo, hi]})
+    with pytest.raises(InvalidArgumentError, match="not numeric"):
+        Discretizer(domain, edges={"ward": [0.0, 1.0]})
