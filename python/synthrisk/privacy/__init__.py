@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 # Membership-inference attacks and anonymeter-style risks.
-from synthrisk.privacy import attacks, risks  # noqa: E402
-from synthrisk.privacy.attacks import attack  # noqa: E402
+from synthrisk.privacy import attacks, risks
+from synthrisk.privacy.attacks import attack
 
 __all__ += ["attack", "attacks", "risks"]

@@ -25,7 +25,7 @@ class GaussianKDE:
         >>> x = np.random.default_rng(0).normal(size=(1000, 2))
         >>> kde = GaussianKDE().fit(x)
         >>> round(float(kde.log_density(np.zeros((1, 2)))[0]), 2)
-        -1.9
+        -1.96
     """
 
     def __init__(
