@@ -37,6 +37,23 @@ fn gaussian_sigma_for_rho(sensitivity: f64, rho: f64) -> PyResult<f64> {
 
 type MechanismTuple = (String, f64, f64, u64);
 
+/// Runs `f` without the GIL; a panic (a bug) becomes an error instead of crossing into Python.
+fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> crate::Result<T> + Send) -> PyResult<T> {
+    py.detach(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(Error::invalid(format!(
+                "internal error in the accounting engine ({msg}); please report it with the arguments"
+            )))
+        })
+    })
+    .map_err(to_py_err)
+}
+
 fn to_components(mechanisms: &[MechanismTuple]) -> PyResult<Vec<Component>> {
     mechanisms
         .iter()
@@ -92,7 +109,7 @@ fn rdp_epsilon(
     refine: bool,
 ) -> PyResult<(f64, Option<f64>)> {
     let c = to_components(&mechanisms)?;
-    let r = py.detach(|| rdp::epsilon(&c, delta, &RdpOptions { orders, refine })).map_err(to_py_err)?;
+    let r = guarded(py, || rdp::epsilon(&c, delta, &RdpOptions { orders, refine }))?;
     Ok((r.value, r.order))
 }
 
@@ -107,7 +124,7 @@ fn rdp_delta(
     refine: bool,
 ) -> PyResult<(f64, Option<f64>)> {
     let c = to_components(&mechanisms)?;
-    let r = py.detach(|| rdp::delta(&c, epsilon, &RdpOptions { orders, refine })).map_err(to_py_err)?;
+    let r = guarded(py, || rdp::delta(&c, epsilon, &RdpOptions { orders, refine }))?;
     Ok((r.value, r.order))
 }
 
@@ -115,7 +132,7 @@ fn rdp_delta(
 #[pyfunction]
 fn rdp_curve(py: Python<'_>, mechanisms: Vec<MechanismTuple>, orders: Vec<f64>) -> PyResult<Vec<f64>> {
     let c = to_components(&mechanisms)?;
-    py.detach(|| rdp::curve(&c, &orders)).map_err(to_py_err)
+    guarded(py, || rdp::curve(&c, &orders))
 }
 
 /// ρ of the composition under zCDP.
@@ -139,7 +156,7 @@ fn pld_epsilon(
 ) -> PyResult<(f64, f64, Option<f64>, bool)> {
     let c = to_components(&mechanisms)?;
     let o = PldOptions { discretization, tail_mass, error_estimate, ..Default::default() };
-    let r = py.detach(|| pld::epsilon(&c, delta, &o)).map_err(to_py_err)?;
+    let r = guarded(py, || pld::epsilon(&c, delta, &o))?;
     Ok((r.value, r.discretization, r.error_estimate, r.rdp_bound))
 }
 
@@ -155,7 +172,7 @@ fn pld_delta(
 ) -> PyResult<(f64, f64, bool)> {
     let c = to_components(&mechanisms)?;
     let o = PldOptions { discretization, tail_mass, ..Default::default() };
-    let r = py.detach(|| pld::delta(&c, epsilon, &o)).map_err(to_py_err)?;
+    let r = guarded(py, || pld::delta(&c, epsilon, &o))?;
     Ok((r.value, r.discretization, r.rdp_bound))
 }
 
@@ -175,7 +192,7 @@ fn calibrate_noise_scale(
 ) -> PyResult<f64> {
     let c = to_components(&mechanisms)?;
     let a = self::accountant(accountant, orders, false, discretization)?;
-    py.detach(|| calibrate::noise_scale(&c, epsilon, delta, &a, rtol)).map_err(to_py_err)
+    guarded(py, || calibrate::noise_scale(&c, epsilon, delta, &a, rtol))
 }
 
 /// The largest number of repetitions of `step` (with `fixed` spent too) that meets (ε, δ).
@@ -195,7 +212,7 @@ fn max_repetitions(
     let s = to_components(&step)?;
     let f = to_components(&fixed)?;
     let a = self::accountant(accountant, orders, false, discretization)?;
-    py.detach(|| calibrate::max_count(&s, &f, epsilon, delta, &a)).map_err(to_py_err)
+    guarded(py, || calibrate::max_count(&s, &f, epsilon, delta, &a))
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

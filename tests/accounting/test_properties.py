@@ -105,3 +105,38 @@ def test_calibration_with_every_accountant(eps: float, t: int, d: float) -> None
         achieved = get_epsilon(Gaussian(s, count=t), d, accountant=acc)
         assert achieved <= eps
         assert math.isfinite(s) and s > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(1e-3, 1e4),
+    st.floats(1e-8, 1.0),
+    st.integers(1, 10**15),
+    st.floats(1e-15, 0.5),
+    st.sampled_from(["poisson", "gaussian", "laplace", "rr", "exponential", "wor"]),
+)
+def test_rdp_never_nan_never_negative_anywhere(
+    z: float, q: float, t: int, d: float, kind: str
+) -> None:
+    from synthrisk.accounting import ExponentialMechanism, SampledWithoutReplacementGaussian
+
+    m = {
+        "poisson": lambda: PoissonSampledGaussian(z, q, count=t),
+        "gaussian": lambda: Gaussian(z, count=t),
+        "laplace": lambda: Laplace(z, count=t),
+        "rr": lambda: RandomizedResponse(1 / z, 3, count=t),
+        "exponential": lambda: ExponentialMechanism(1 / z, count=t),
+        "wor": lambda: SampledWithoutReplacementGaussian(z, q, count=min(t, 10**6)),
+    }[kind]()
+    e = get_epsilon(m, d)
+    assert e >= 0 and not math.isnan(e)
+    back = m.delta(min(e, 1e9))
+    assert 0 <= back <= 1
+
+
+@settings(max_examples=12, deadline=None)
+@given(noise, rate, steps, delta)
+def test_pld_never_nan_and_at_most_rdp(z: float, q: float, t: int, d: float) -> None:
+    m = PoissonSampledGaussian(z, q, count=t)
+    e = get_epsilon(m, d, accountant="pld")
+    assert 0 <= e <= get_epsilon(m, d) + 1e-12
