@@ -217,3 +217,36 @@ def test_opacus_adapter() -> None:
     assert other.accountant is acc and acc.get_epsilon(1e-5) < OPACUS_DPSGD_EPSILON
     acc.history = [(0.0, 0.1, 1)]
     assert math.isinf(acc.get_epsilon(1e-5))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_opacus_make_private_with_epsilon_end_to_end() -> None:
+    torch = pytest.importorskip("torch")
+    from opacus import PrivacyEngine
+    from torch.utils.data import DataLoader, TensorDataset
+
+    import synthrisk.accounting.opacus_adapter  # noqa: F401  (registers the accountants)
+
+    torch.manual_seed(0)
+    x = torch.randn(64, 3)
+    y = (x[:, 0] > 0).long()
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = DataLoader(TensorDataset(x, y), batch_size=16)
+    engine = PrivacyEngine(accountant="synthrisk-rdp")
+    model, opt, loader = engine.make_private_with_epsilon(
+        module=model,
+        optimizer=opt,
+        data_loader=loader,
+        target_epsilon=3.0,
+        target_delta=1e-5,
+        epochs=2,
+        max_grad_norm=1.0,
+    )
+    for _ in range(2):
+        for xb, yb in loader:
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(xb), yb).backward()
+            opt.step()
+    assert len(engine.accountant) == 1 and engine.accountant.history[0][2] == 8
+    assert 2.5 < engine.get_epsilon(1e-5) <= 3.0
