@@ -30,6 +30,7 @@ def zcdp_rho(epsilon: float, delta: float) -> float: ...
 def gaussian_sigma_for_rho(sensitivity: float, rho: float) -> float: ...
 
 # density: Gaussian KDE
+@final
 class GaussianKde:
     def __new__(
         cls,
