@@ -25,6 +25,8 @@ noise = st.floats(0.5, 10.0)
 rate = st.floats(1e-4, 0.5)
 steps = st.integers(1, 100_000)
 delta = st.floats(1e-10, 1e-3)
+# Relative rounding of the series: a parameter change of one ulp may move a large ε by a few ulps.
+_ROUNDING = 1e-12
 fast = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -33,7 +35,7 @@ fast = settings(max_examples=40, deadline=None, suppress_health_check=[HealthChe
 def test_monotone_in_steps(z: float, q: float, t: int, d: float, extra: int) -> None:
     a = get_epsilon(PoissonSampledGaussian(z, q, count=t), d)
     b = get_epsilon(PoissonSampledGaussian(z, q, count=t + extra), d)
-    assert b >= a - 1e-12
+    assert b >= a - _ROUNDING * max(1.0, a)
 
 
 @fast
@@ -41,7 +43,7 @@ def test_monotone_in_steps(z: float, q: float, t: int, d: float, extra: int) -> 
 def test_monotone_in_sampling_rate(z: float, q: float, f: float, t: int, d: float) -> None:
     a = get_epsilon(PoissonSampledGaussian(z, q, count=t), d)
     b = get_epsilon(PoissonSampledGaussian(z, min(q * f, 1.0), count=t), d)
-    assert b >= a - 1e-12
+    assert b >= a - _ROUNDING * max(1.0, a)
 
 
 @fast
@@ -49,7 +51,7 @@ def test_monotone_in_sampling_rate(z: float, q: float, f: float, t: int, d: floa
 def test_decreasing_in_noise(z: float, f: float, q: float, t: int, d: float) -> None:
     a = get_epsilon(PoissonSampledGaussian(z, q, count=t), d)
     b = get_epsilon(PoissonSampledGaussian(z * f, q, count=t), d)
-    assert b <= a + 1e-12
+    assert b <= a + _ROUNDING * max(1.0, a)
 
 
 @fast
