@@ -32,7 +32,14 @@ demo: build
 test-rust:
 	cargo test --quiet
 
-test-python: build
+# anonymeter pins an older numpy, so the parity test runs it from a venv of its own.
+ANON_VENV := .venv-anon
+$(ANON_VENV)/bin/python:
+	python3 -m venv $(ANON_VENV)
+	$(ANON_VENV)/bin/python -m pip install -q --upgrade pip
+	$(ANON_VENV)/bin/python -m pip install -q "anonymeter==1.1.0" pyarrow
+
+test-python: build $(ANON_VENV)/bin/python
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test: test-rust test-python
