@@ -540,7 +540,10 @@ fn minimise(
             if s >= min_order.floor() && objective(s, known.lower_bound(s)) < best {
                 let k = lm.k(s);
                 known.insert(s, k);
-                consider(s, k, &mut best, &mut best_order);
+                // Seeds off the grid only inform the bounds; the answer stays on the grid.
+                if orders.binary_search_by(|a| a.partial_cmp(&s).unwrap_or(std::cmp::Ordering::Less)).is_ok() {
+                    consider(s, k, &mut best, &mut best_order);
+                }
             }
             s = if s < 4.0 { s + 1.0 } else { (s * 1.5).round() };
         }
@@ -736,6 +739,18 @@ mod tests {
         )
         .unwrap();
         assert!(refined.value <= r.value);
+    }
+
+    #[test]
+    fn answers_stay_on_the_given_orders() {
+        let c = dpsgd(1.1, 256.0 / 60000.0, 14040);
+        for orders in [vec![100.0, 200.0], vec![1.5, 7.25, 33.0], vec![2.0]] {
+            let r = epsilon(&c, 1e-5, &RdpOptions { orders: Some(orders.clone()), refine: false }).unwrap();
+            assert!(orders.contains(&r.order.unwrap()), "{orders:?}: {r:?}");
+            let mut lm = LogMoments::new(&c).unwrap();
+            let full = orders.iter().map(|&a| epsilon_at(a, lm.k(a), f64::ln(1e-5))).fold(f64::INFINITY, f64::min);
+            assert!((r.value - full.max(0.0)).abs() <= 1e-12 * full.max(1.0));
+        }
     }
 
     #[test]
