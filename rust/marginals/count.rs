@@ -161,17 +161,33 @@ pub fn count_marginals(
 fn count_rows(codes: &Codes<'_>, group: &[Target], weights: Option<&[f64]>, lo: usize, hi: usize) -> Vec<Vec<f64>> {
     let d = codes.n_cols;
     let mut tables: Vec<Vec<f64>> = group.iter().map(|t| vec![0.0; t.size]).collect();
+    // The columns the group uses, transposed chunk by chunk so each index pass reads a
+    // contiguous column.
+    let mut used: Vec<usize> = group.iter().flat_map(|t| t.cols.iter().copied()).collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut slot = vec![usize::MAX; d];
+    for (k, &c) in used.iter().enumerate() {
+        slot[c] = k;
+    }
+    let mut cols = vec![0u32; used.len() * ROW_CHUNK];
     let mut idx = vec![0usize; ROW_CHUNK];
     let mut r0 = lo;
     while r0 < hi {
         let r1 = (r0 + ROW_CHUNK).min(hi);
+        let m = r1 - r0;
+        for (r, row) in codes.data[r0 * d..r1 * d].chunks_exact(d.max(1)).enumerate() {
+            for (k, &c) in used.iter().enumerate() {
+                cols[k * ROW_CHUNK + r] = row[c];
+            }
+        }
         for (t, table) in group.iter().zip(tables.iter_mut()) {
-            let rows = &codes.data[r0 * d..r1 * d];
-            let idx = &mut idx[..r1 - r0];
+            let idx = &mut idx[..m];
             idx.fill(0);
             for (&col, &stride) in t.cols.iter().zip(&t.strides) {
-                for (i, row) in idx.iter_mut().zip(rows.chunks_exact(d)) {
-                    *i += row[col] as usize * stride;
+                let column = &cols[slot[col] * ROW_CHUNK..slot[col] * ROW_CHUNK + m];
+                for (i, &v) in idx.iter_mut().zip(column) {
+                    *i += v as usize * stride;
                 }
             }
             match weights {
