@@ -243,6 +243,10 @@ def test_aim_workload_and_rounds(domain: Domain, frame: pl.DataFrame) -> None:
     assert 1 <= model.rounds_ <= 16 * len(domain)
     with pytest.raises(InvalidArgumentError, match="lacks"):
         AIM(domain=domain, workload=[("age", "nope")]).fit(frame)
+    with pytest.raises(InvalidArgumentError, match="rounds"):
+        AIM(domain=domain, rounds=0).fit(frame)
+    with pytest.raises(InvalidArgumentError, match="degree"):
+        PrivBayes(domain=domain, degree=-1).fit(frame)
 
 
 def test_mst_selects_a_spanning_tree(domain: Domain, frame: pl.DataFrame) -> None:
@@ -296,7 +300,7 @@ def test_bad_budget_and_parameters_fail_before_any_read(
     for bad in (0.0, 1.0, -1e-6, 2.0):
         with pytest.raises(BudgetError, match="delta"):
             make(kind, delta=bad, domain=domain).fit(frame)
-    for key, value in [("bins", 0), ("max_model_size", -1.0), ("max_time", 0.0)]:
+    for key, value in [("bins", 0), ("max_model_size", -1.0), ("max_time", 0.0), ("iters", 0)]:
         with pytest.raises(InvalidArgumentError, match=key):
             make(kind, domain=domain, **{key: value}).fit(frame)
 

@@ -127,6 +127,13 @@ class MarginalGenerator(Generator):
             )
         if self.n_jobs is not None and (not isinstance(self.n_jobs, int) or self.n_jobs < 1):
             raise InvalidArgumentError(f"n_jobs must be a positive integer, got {self.n_jobs!r}")
+        for key in ("iters", "final_iters"):
+            value = getattr(self, key, 1)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InvalidArgumentError(f"{key} must be a positive integer, got {value!r}")
+        tol = getattr(self, "tol", None)
+        if tol is not None and not (isinstance(tol, int | float) and tol > 0):
+            raise InvalidArgumentError(f"tol must be positive or None, got {tol!r}")
 
     # --- preparing ---------------------------------------------------------------------------
 

@@ -167,10 +167,6 @@ class AIM(MarginalGenerator):
         """Runs AIM's rounds; records every selection and measurement in ``ledger_``."""
         if self.rounds is not None and (not isinstance(self.rounds, int) or self.rounds < 1):
             raise InvalidArgumentError(f"rounds must be a positive integer, got {self.rounds!r}")
-        for key in ("iters", "final_iters"):
-            v = getattr(self, key)
-            if not isinstance(v, int) or v < 1:
-                raise InvalidArgumentError(f"{key} must be a positive integer, got {v!r}")
         ctx = self._prepare(data)
         with Progress(enabled=self.progress) as bar:
             model, measurements, stats = self._run(ctx, bar)
