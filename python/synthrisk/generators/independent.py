@@ -10,27 +10,11 @@ import polars as pl
 from synthrisk.accounting import PrivacyLedger, check_budget, gaussian_sigma
 from synthrisk.data.domain import Domain
 from synthrisk.data.encode import Discretizer
-from synthrisk.data.preprocess import count_tables
+from synthrisk.data.preprocess import count_tables, project_to_simplex
 from synthrisk.errors import ModelFileError
 from synthrisk.generators._engine import record_discrete_gaussian
 from synthrisk.generators.base import Generator
 from synthrisk.noise import discrete_gaussian
-
-
-def project_to_simplex(counts: np.ndarray) -> np.ndarray:
-    """The probability vector closest in L2 to ``counts / sum`` (non-negative, sums to 1).
-
-    Noisy counts may be negative; the Euclidean projection onto the simplex keeps their shape
-    better than clipping. Post-processing, so it costs no budget.
-    """
-    total = max(float(counts.sum()), 1.0)
-    v = counts / total
-    u = np.sort(v)[::-1]
-    cumulative = np.cumsum(u) - 1.0
-    idx = np.arange(1, len(u) + 1)
-    rho = np.nonzero(u - cumulative / idx > 0)[0][-1]
-    theta = cumulative[rho] / (rho + 1)
-    return np.maximum(v - theta, 0.0)
 
 
 class IndependentMarginals(Generator):
