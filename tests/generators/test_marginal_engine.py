@@ -123,3 +123,40 @@ def test_state_round_trip_and_sizes() -> None:
     assert base == 15 + 10 and each[1] == base and each[0] >= 30
     with pytest.raises(MemoryLimitError, match="fewer bins"):
         GraphModel([100, 100, 100], [(0, 1, 2)], max_cells=1000)
+
+
+def test_lazy_exponential_mechanism_has_the_exact_distribution() -> None:
+    """Scoring candidates lazily (Gumbel noise first, upper bounds to stop early) draws from
+    exactly the exponential mechanism's distribution."""
+    from synthrisk.accounting import PrivacyLedger
+    from synthrisk.data.preprocess import AccessLog
+    from synthrisk.generators._engine import PrivateTable
+
+    codes = np.zeros((10, 2), dtype=np.uint32)
+    quality = np.array([0.0, 3.0, 2.0, -40.0, 2.5, 1.0])
+    slack = np.array([0.1, 0.0, 5.0, 1.0, 0.3, 20.0])  # any upper bound ≥ the quality
+    candidates = [(0,), (1,), (0, 1), (0,), (1,), (0, 1)]
+    eps, sens = 2.0, 1.0
+    want = np.exp(0.5 * eps / sens * (quality - quality.max()))
+    want /= want.sum()
+    rng = np.random.default_rng(0)
+    n = 1500
+    draws, scored = np.zeros(len(quality)), 0
+    for k in range(n):
+        if k % 100 == 0:  # a fresh ledger now and then keeps recording cheap
+            ledger = PrivacyLedger(epsilon=1e3, delta=1e-6)
+            table = PrivateTable(codes, [1, 1], ledger, rng, AccessLog())
+        i = table.exponential_bounded(
+            candidates,
+            upper=lambda _n: quality + slack,
+            quality=lambda idx, _tables: quality[idx],
+            epsilon=eps,
+            sensitivity=sens,
+            purpose="test",
+            batch=2,
+        )
+        draws[i] += 1
+        scored += table.scored
+    freq = draws / n
+    assert np.all(np.abs(freq - want) <= 4 * np.sqrt(want * (1 - want) / n) + 1e-3)
+    assert scored < n * len(quality)  # and it did skip candidates
