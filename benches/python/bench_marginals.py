@@ -12,6 +12,7 @@ virtual environments as subprocesses (see ``anchors/``), synthrisk in this proce
     .venv/bin/python benches/python/bench_marginals.py accuracy --datasets covid_testing \\
         --eps 0.3,1,3,10 --seeds 5 --methods mst,aim,privbayes,mbi-mst,sn-mst
     .venv/bin/python benches/python/bench_marginals.py --quick      # a minute: ours only
+    .venv/bin/python benches/python/bench_marginals.py summary      # tables from the results file
 
 Results are printed as markdown and appended as JSON lines to
 ``benches/results/marginals.jsonl``.
@@ -175,6 +176,62 @@ def accuracy(args: argparse.Namespace) -> None:
             print(f"| {method} | {' | '.join(cells)} |")
 
 
+#: Each synthrisk method and the anchors running the same algorithm.
+PAIRS = {"mst": ["mbi-mst", "sn-mst"], "aim": ["mbi-aim", "sn-aim"]}
+
+
+def welch(xs: list[float], ys: list[float]) -> str:
+    """Mean of xs − mean of ys with a 95% Welch interval."""
+    from scipy import stats
+
+    vx, vy = np.var(xs, ddof=1) / len(xs), np.var(ys, ddof=1) / len(ys)
+    df = (vx + vy) ** 2 / (vx**2 / (len(xs) - 1) + vy**2 / (len(ys) - 1))
+    half = stats.t.ppf(0.975, df) * math.sqrt(vx + vy)
+    return f"{np.mean(xs) - np.mean(ys):+.4f} ± {half:.4f}"
+
+
+def summary(args: argparse.Namespace) -> None:
+    """Markdown tables from every accuracy run in the results file (the latest run of each
+    data set, column count, method, ε and seed)."""
+    latest: dict[tuple, dict] = {}
+    for line in RESULTS.read_text().splitlines():
+        row = json.loads(line)
+        if row.get("bench") == "accuracy" and "error" in row:
+            key = (row["dataset"], row["columns"], row["method"], row["eps"], row["seed"])
+            latest[key] = row
+    groups: dict[tuple[str, int], dict[tuple[str, float], list[float]]] = {}
+    for (name, cols, method, eps, _), row in sorted(latest.items()):
+        groups.setdefault((name, cols), {}).setdefault((method, eps), []).append(row["error"])
+    for (name, cols), res in groups.items():
+        eps_all = sorted({e for _, e in res})
+        methods = list(dict.fromkeys(m for m, _ in res))
+        print(f"\n### {name}, {cols} columns: mean L1 over all 3-way marginals ± 95% t-interval")
+        print(f"\n| method | {' | '.join(f'ε = {e:g}' for e in eps_all)} |")
+        print("|---|" + "---|" * len(eps_all))
+        for m in methods:
+            cells = []
+            for e in eps_all:
+                xs = res.get((m, e), [])
+                cells.append(f"{interval(xs)} (n={len(xs)})" if len(xs) > 1 else interval(xs))
+            print(f"| {m} | {' | '.join(cells)} |")
+        rows = []
+        for ours, anchors in PAIRS.items():
+            for anchor in anchors:
+                cells = []
+                for e in eps_all:
+                    xs, ys = res.get((ours, e), []), res.get((anchor, e), [])
+                    cells.append(welch(xs, ys) if len(xs) > 1 and len(ys) > 1 else "—")
+                if any(c != "—" for c in cells):
+                    rows.append(f"| {ours} − {anchor} | {' | '.join(cells)} |")
+        if rows:
+            print(
+                "\nDifferences (synthrisk − anchor; negative = synthrisk more accurate), 95% Welch:"
+            )
+            print(f"\n| pair | {' | '.join(f'ε = {e:g}' for e in eps_all)} |")
+            print("|---|" + "---|" * len(eps_all))
+            print("\n".join(rows))
+
+
 def speed(args: argparse.Namespace) -> None:
     table = Table("adult")
     print(f"\n### speed: UCI Adult, {table.df.height} rows × {len(table.sizes)} columns, ε = 1")
@@ -227,6 +284,7 @@ def main() -> int:
         for p, used in [(MBI_PY, "mbi"), (SN_PY, "sn")]
         if not p.exists()
         if any(m.startswith(used) for m in args.methods)
+        if {"speed", "accuracy"} & set(args.what)
     ]
     if missing:
         print(f"anchor environments missing: {missing}; see benches/README.md", file=sys.stderr)
@@ -235,6 +293,8 @@ def main() -> int:
         speed(args)
     if "accuracy" in args.what:
         accuracy(args)
+    if "summary" in args.what:
+        summary(args)
     return 0
 
 
