@@ -152,7 +152,7 @@ def accuracy(args: argparse.Namespace) -> None:
         seconds: dict[tuple[str, float], list[float]] = {}
         for eps in args.eps:
             for method in args.methods:
-                for seed in range(args.seeds):
+                for seed in range(args.first_seed, args.first_seed + args.seeds):
                     if method in OURS:
                         r = run_ours(table, method, eps, seed)
                     else:
@@ -267,6 +267,7 @@ def main() -> int:
     ap.add_argument("--datasets", default="adult,covid_testing")
     ap.add_argument("--eps", default="0.3,1,3,10")
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds run from here on")
     ap.add_argument("--speed-seeds", type=int, default=3)
     ap.add_argument("--methods", default="mst,aim,privbayes,mbi-mst,sn-mst,mbi-aim,sn-aim")
     ap.add_argument("--aim-limit", type=float, default=1800.0, help="seconds for an anchor's AIM")
