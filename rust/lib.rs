@@ -6,6 +6,7 @@
 pub mod accounting;
 pub mod density;
 pub mod error;
+pub mod fastexp;
 pub mod marginals;
 pub mod neighbors;
 pub mod noise;
