@@ -27,7 +27,7 @@
 
 use super::mechanism::{canonical, validate, Component, Mechanism};
 use super::rdp::{check_delta, check_epsilon};
-use super::special::{log_ndtr, log_sub};
+use super::special::{bisect, log_ndtr, log_sub};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use realfft::num_complex::Complex;
@@ -766,19 +766,8 @@ pub fn gaussian_epsilon(mu2: f64, delta: f64) -> f64 {
     if gaussian_profile(mu, 0.0) <= delta {
         return 0.0;
     }
-    let (mut lo, mut hi) = (0.0, 0.5 * mu2 + mu * (2.0 * (1.0 / delta).ln()).sqrt() + 1.0);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if gaussian_profile(mu, mid) <= delta {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-        if hi - lo <= 1e-14 * hi {
-            break;
-        }
-    }
-    hi
+    let hi = 0.5 * mu2 + mu * (2.0 * (1.0 / delta).ln()).sqrt() + 1.0;
+    bisect(0.0, hi, |e| gaussian_profile(mu, e) > delta).1
 }
 
 /// The smallest ε (rounded up) at which the composition is (ε, δ)-DP.

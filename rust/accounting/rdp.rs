@@ -34,7 +34,7 @@
 //! (not a log-moment) evaluate every order.
 
 use super::mechanism::{canonical, validate, Component, Mechanism};
-use super::special::{log_add, log_erfc, log_expm1, log_sum_exp, SignedLogSum};
+use super::special::{bisect, log_add, log_erfc, log_expm1, log_sum_exp, SignedLogSum};
 use crate::error::{Error, Result};
 use std::f64::consts::{LN_2, SQRT_2};
 use std::sync::OnceLock;
@@ -299,31 +299,17 @@ fn wor_log_central_moment(sigma: f64, l: u64) -> f64 {
     };
     let zs = 0.5 * s_;
     // Peak right of z*: slope decreases from +∞ to −∞.
-    let (mut lo, mut hi) = (zs + 1e-12, zs + 1.0);
+    let mut hi = zs + 1.0;
     while slope(hi) > 0.0 {
         hi = zs + 2.0 * (hi - zs);
     }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if slope(mid) > 0.0 {
-            lo = mid
-        } else {
-            hi = mid
-        }
-    }
+    let (lo, hi) = bisect(zs + 1e-12, hi, |z| slope(z) > 0.0);
     let z2 = 0.5 * (lo + hi);
-    let (mut lo, mut hi) = (zs - 1.0, zs - 1e-12);
+    let mut lo = zs - 1.0;
     while slope(lo) < 0.0 {
         lo = zs - 2.0 * (zs - lo);
     }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if slope(mid) > 0.0 {
-            lo = mid
-        } else {
-            hi = mid
-        }
-    }
+    let (lo, hi) = bisect(lo, zs - 1e-12, |z| slope(z) > 0.0);
     let z1 = 0.5 * (lo + hi);
     let h = (0.25 / curvature(z1).max(curvature(z2)).sqrt()).min(0.1);
     let (a, b) = (z1 - 11.0, z2 + 11.0);

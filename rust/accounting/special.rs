@@ -6,6 +6,24 @@
 
 use std::f64::consts::{LN_2, PI, SQRT_2};
 
+/// Bisection: shrinks `[lo, hi]` around the point where `below(x)` turns from true to false
+/// (`below(lo)` true, `below(hi)` false, `below` monotone), until the midpoint equals an end or
+/// after 200 halvings. Returns the final `(lo, hi)`; the answer lies between them.
+pub fn bisect(mut lo: f64, mut hi: f64, below: impl Fn(f64) -> bool) -> (f64, f64) {
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if below(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo, hi)
+}
+
 /// `log(e^a + e^b)`, exact for infinite arguments.
 #[inline]
 pub fn log_add(a: f64, b: f64) -> f64 {

@@ -6,6 +6,7 @@
 //! The infimum is found by bisection on the derivative of the log of the objective, which is
 //! increasing in α; ε(δ) and ρ(ε, δ) are found by bisection and rounded to the safe side.
 
+use super::special::bisect;
 use crate::error::{Error, Result};
 
 /// ρ of the Gaussian mechanism with L2 sensitivity `sensitivity` and noise scale `sigma`.
@@ -50,15 +51,8 @@ fn log_delta(rho: f64, epsilon: f64) -> f64 {
     }
     // d/dα of the log-objective: (2α − 1)ρ − ε + log(1 − 1/α); increasing in α.
     let slope = |a: f64| (2.0 * a - 1.0) * rho - epsilon + (-1.0 / a).ln_1p();
-    let (mut lo, mut hi) = (1.0 + 1e-12, (epsilon + 1.0) / (2.0 * rho) + 2.0);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if slope(mid) < 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
+    let top = (epsilon + 1.0) / (2.0 * rho) + 2.0;
+    let (lo, hi) = bisect(1.0 + 1e-12, top, |a| slope(a) < 0.0);
     // Any α gives a valid δ; the objective at the bracket's end is an upper bound to the infimum.
     let objective = |a: f64| (a - 1.0) * (a * rho - epsilon) + a * (-1.0 / a).ln_1p() - (a - 1.0).ln();
     objective(lo).min(objective(hi))
@@ -85,19 +79,11 @@ pub fn epsilon_for_delta(rho: f64, delta: f64) -> Result<f64> {
     }
     let target = delta.ln();
     // The classic bound ε = ρ + 2√(ρ log(1/δ)) is always valid, so it brackets the answer.
-    let (mut lo, mut hi) = (0.0, rho + 2.0 * (rho * (1.0 / delta).ln()).sqrt());
-    if log_delta(rho, lo) <= target {
+    if log_delta(rho, 0.0) <= target {
         return Ok(0.0);
     }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if log_delta(rho, mid) <= target {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    Ok(hi)
+    let hi = rho + 2.0 * (rho * (1.0 / delta).ln()).sqrt();
+    Ok(bisect(0.0, hi, |e| log_delta(rho, e) > target).1)
 }
 
 /// The largest ρ (rounded down) whose zCDP guarantee implies (ε, δ)-DP.
@@ -107,16 +93,7 @@ pub fn rho_for_epsilon(epsilon: f64, delta: f64) -> Result<f64> {
         return Err(Error::invalid(format!("epsilon must be positive and finite, got {epsilon}")));
     }
     let target = delta.ln();
-    let (mut lo, mut hi) = (0.0, epsilon + 1.0);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if log_delta(mid, epsilon) <= target {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Ok(lo)
+    Ok(bisect(0.0, epsilon + 1.0, |r| log_delta(r, epsilon) <= target).0)
 }
 
 #[cfg(test)]
