@@ -47,19 +47,31 @@ pub fn exp_le0_with<const FMA: bool>(x: f64) -> f64 {
             a * b + c
         }
     }
-    let xc = if x < FLUSH { FLUSH } else { x };
-    let kf = (xc * LOG2E + SHIFTER) - SHIFTER;
+    let xc = x.max(FLUSH);
+    let shifted = madd::<FMA>(xc, LOG2E, SHIFTER);
+    let kf = shifted - SHIFTER;
     let r = madd::<FMA>(-kf, LN2_LO, madd::<FMA>(-kf, LN2_HI, xc));
-    let mut p = TAYLOR[0];
-    for &c in &TAYLOR[1..] {
-        p = madd::<FMA>(p, r, c);
-    }
-    let k = (kf + SHIFTER).to_bits().wrapping_sub(SHIFTER.to_bits());
-    let scale = f64::from_bits(k.wrapping_add(1023) << 52);
+    // Horner written out (a loop here can stay a loop inside the callers' lanes).
+    let t = &TAYLOR;
+    let mut p = madd::<FMA>(t[0], r, t[1]);
+    p = madd::<FMA>(p, r, t[2]);
+    p = madd::<FMA>(p, r, t[3]);
+    p = madd::<FMA>(p, r, t[4]);
+    p = madd::<FMA>(p, r, t[5]);
+    p = madd::<FMA>(p, r, t[6]);
+    p = madd::<FMA>(p, r, t[7]);
+    p = madd::<FMA>(p, r, t[8]);
+    p = madd::<FMA>(p, r, t[9]);
+    p = madd::<FMA>(p, r, t[10]);
+    p = madd::<FMA>(p, r, t[11]);
+    p = madd::<FMA>(p, r, t[12]);
+    // 2^k added straight into the exponent bits (k ≥ −1021 here, so the result stays normal).
+    let k = shifted.to_bits().wrapping_sub(SHIFTER.to_bits());
+    let e = f64::from_bits(p.to_bits().wrapping_add(k << 52));
     if x < FLUSH {
         0.0
     } else {
-        p * scale
+        e
     }
 }
 
