@@ -256,42 +256,37 @@ class ExponentialMechanism(Mechanism):
 
 
 @dataclass(frozen=True)
-class PoissonSampledGaussian(Mechanism):
-    """The Gaussian mechanism on a Poisson subsample (DP-SGD); add/remove-one neighbours."""
+class _SubsampledGaussian(Mechanism):
+    """The Gaussian mechanism with noise multiplier σ on a random subsample of the records; the
+    subclass (its ``kind``) says how the subsample is drawn."""
 
     noise_multiplier: float
     sample_rate: float
     count: int = 1
-    kind: ClassVar[str] = "poisson_gaussian"
 
     def __post_init__(self) -> None:
-        owner = "PoissonSampledGaussian"
+        owner = type(self).__name__
         self._set("noise_multiplier", _positive(self.noise_multiplier, "noise_multiplier", owner))
         self._set("sample_rate", _rate(self.sample_rate, owner))
         self._set("count", check_count(self.count))
 
     def components(self) -> list[NativeComponent]:
-        return [("poisson_gaussian", self.noise_multiplier, self.sample_rate, self.count)]
+        return [(self.kind, self.noise_multiplier, self.sample_rate, self.count)]
 
 
 @dataclass(frozen=True)
-class SampledWithoutReplacementGaussian(Mechanism):
+class PoissonSampledGaussian(_SubsampledGaussian):
+    """The Gaussian mechanism on a Poisson subsample (DP-SGD); add/remove-one neighbours."""
+
+    kind: ClassVar[str] = "poisson_gaussian"
+
+
+@dataclass(frozen=True)
+class SampledWithoutReplacementGaussian(_SubsampledGaussian):
     """The Gaussian mechanism on a fixed-size random subset (``sample_rate = batch / n``);
     replace-one neighbours (Wang, Balle & Kasiviswanathan 2019). RDP accountant only."""
 
-    noise_multiplier: float
-    sample_rate: float
-    count: int = 1
     kind: ClassVar[str] = "wor_gaussian"
-
-    def __post_init__(self) -> None:
-        owner = "SampledWithoutReplacementGaussian"
-        self._set("noise_multiplier", _positive(self.noise_multiplier, "noise_multiplier", owner))
-        self._set("sample_rate", _rate(self.sample_rate, owner))
-        self._set("count", check_count(self.count))
-
-    def components(self) -> list[NativeComponent]:
-        return [("wor_gaussian", self.noise_multiplier, self.sample_rate, self.count)]
 
 
 @dataclass(frozen=True)
