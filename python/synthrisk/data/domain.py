@@ -113,6 +113,12 @@ class Column:
             )
         if self.kind is Kind.INTEGER and (lower != math.floor(lower) or upper != math.floor(upper)):
             raise DomainError(f"column {self.name!r}: integer bounds must be whole numbers")
+        if self.kind is Kind.INTEGER and max(abs(lower), abs(upper)) >= 2.0**53:
+            raise DomainError(
+                f"column {self.name!r}: integer bounds [{self.lower}, {self.upper}] reach past "
+                "±2^53, where float64 no longer holds every whole number; declare the column "
+                "'continuous' (or drop it if it is an identifier)"
+            )
         object.__setattr__(self, "lower", lower)
         object.__setattr__(self, "upper", upper)
 

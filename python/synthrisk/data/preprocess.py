@@ -5,11 +5,16 @@ cut points, categories, whether values can be missing) must be paid for. :func:`
 does that with Gaussian noisy histograms, each recorded in the generator's ledger:
 
 * numeric columns (integer, continuous, datetime as days since 1970-01-01): a histogram over
-  fixed, data-independent logarithmic buckets (±2ᵏ for k = −20…62, plus one bucket around 0 and
-  one for missing values). The bounds are the edges of the outermost buckets whose noisy count
-  clears a threshold of ``3σ``; rarer extremes are clipped. With ``binning="quantile"`` a second
-  histogram over a fine grid inside those bounds gives DP quantile cut points (and trims the
-  bounds to the noisy support); with ``"uniform"`` the bins are equal-width over the bounds.
+  fixed, data-independent logarithmic buckets (±[2ᵏ, 2ᵏ⁺¹) for k = −20…62 for continuous
+  columns, 0…51 for integers (whole numbers stay exact in float64) and 0…29 for dates (they stay
+  polars Dates), plus one bucket around 0 and one for missing values; larger magnitudes fall in
+  the outermost bucket). The bounds are the edges of the run of adjacent buckets whose noisy
+  counts, less ``2σ`` each, add up to the most, so every bucket in it pays for itself; rarer
+  extremes are clipped. (A per-bucket threshold such as 3σ lets one of the ~170 empty buckets
+  through in one fit out of five and stretches the bounds to a random power of two.) With
+  ``binning="quantile"`` a second histogram over a fine grid inside those bounds gives DP
+  quantile cut points (and trims the bounds to the noisy support); with ``"uniform"`` the bins
+  are equal-width over the bounds.
 * categorical columns: noisy counts over a **public candidate list** (``categories={column:
   [...]}``, or the categories of a ``pl.Enum`` dtype) plus a bucket for everything else; kept
   are the candidates whose noisy count clears the threshold, and ``"<other>"`` for the rest.
@@ -43,13 +48,21 @@ from synthrisk.data.domain import OTHER, Column, Domain, Kind
 from synthrisk.errors import DataDerivedDomainWarning, InvalidArgumentError, PrivacyError
 from synthrisk.noise import discrete_gaussian
 
-__all__ = ["AccessLog", "DataAccess", "PrivateFrame", "private_domain", "project_to_simplex"]
+__all__ = [
+    "AccessLog",
+    "DataAccess",
+    "Magnitudes",
+    "PrivateFrame",
+    "private_domain",
+    "project_to_simplex",
+]
 
-_MIN_EXP, _MAX_EXP = -20, 62
-_N_MAG = _MAX_EXP - _MIN_EXP + 1
-#: Buckets of the bounds histogram: around 0, the positive magnitudes, the negative ones.
-N_LOG_BUCKETS = 1 + 2 * _N_MAG
-#: Noisy counts must exceed this many standard deviations to count as occupied.
+#: What each magnitude bucket in the DP bounds must pay, in noise standard deviations: an empty
+#: bucket next to the data joins the bounds with probability 2.3%, a run of empty ones far from
+#: it almost never (see :meth:`Magnitudes.bounds`).
+RUN_COST_SIGMAS = 2.0
+#: Noisy counts of candidate categories must exceed this many standard deviations (a spurious
+#: category costs one code, so the per-bucket rule is enough here).
 THRESHOLD_SIGMAS = 3.0
 #: ... and this many to make a column nullable (a spurious null code costs little; records
 #: missing a value their column cannot miss are dropped).
@@ -165,27 +178,87 @@ def _numeric(s: pl.Series) -> pl.Series:
     return s.cast(pl.Float64)
 
 
-def _log_buckets(s: pl.Series) -> np.ndarray:
-    """Bucket of every value: 0 around zero, then positive, then negative magnitudes; nulls and
-    non-finite values go to the last bucket."""
-    x = _numeric(s).to_numpy()
-    a = np.abs(x)
-    missing = ~np.isfinite(x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.floor(np.log2(np.maximum(np.nan_to_num(a, nan=1.0, posinf=1.0), 2.0**_MIN_EXP)))
-    k = np.clip(k, _MIN_EXP, _MAX_EXP).astype(np.int64) - _MIN_EXP
-    out = np.where(a < 2.0**_MIN_EXP, 0, np.where(x > 0, 1 + k, 1 + _N_MAG + k))
-    return np.where(missing, N_LOG_BUCKETS, out).astype(np.uint32)
+@dataclass(frozen=True)
+class Magnitudes:
+    """Fixed log-scale buckets for the DP bounds of one numeric kind (public, data-independent).
 
+    Bucket 0 holds ``|x| < 2**lo_exp``, buckets ``1..n_mag`` the positive ``[2ᵏ, 2ᵏ⁺¹)`` for
+    ``k = lo_exp..hi_exp``, the next ``n_mag`` the negative ones; larger magnitudes share the
+    outermost buckets. Code ``n_buckets`` is for missing and non-finite values.
 
-def _bucket_edges(b: int) -> tuple[float, float]:
-    if b == 0:
-        return -(2.0**_MIN_EXP), 2.0**_MIN_EXP
-    if b <= _N_MAG:
-        k = b - 1 + _MIN_EXP
-        return 2.0**k, 2.0 ** (k + 1)
-    k = b - 1 - _N_MAG + _MIN_EXP
-    return -(2.0 ** (k + 1)), -(2.0**k)
+    Example:
+        >>> m = Magnitudes.for_kind(Kind.INTEGER)
+        >>> m.bucketize(pl.Series([0, 5, -5, None])).tolist(), m.span(3)
+        ([0, 3, 55, 105], (4.0, 7.0))
+    """
+
+    lo_exp: int
+    hi_exp: int
+    integral: bool
+
+    @staticmethod
+    def for_kind(kind: Kind) -> Magnitudes:
+        if kind is Kind.INTEGER:
+            return Magnitudes(0, 51, True)  # bounds below 2**52: v + 1 is still exact
+        if kind is Kind.DATETIME:
+            return Magnitudes(0, 29, True)  # ±1.4 million years of days: fits polars' Date
+        return Magnitudes(-20, 62, False)
+
+    @property
+    def n_mag(self) -> int:
+        return self.hi_exp - self.lo_exp + 1
+
+    @property
+    def n_buckets(self) -> int:
+        """Buckets of values (the missing-value bucket comes after them)."""
+        return 1 + 2 * self.n_mag
+
+    def bucketize(self, s: pl.Series) -> np.ndarray:
+        x = _numeric(s).to_numpy()
+        a = np.abs(x)
+        missing = ~np.isfinite(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            safe = np.maximum(np.nan_to_num(a, nan=1.0, posinf=1.0), 2.0**self.lo_exp)
+            k = np.floor(np.log2(safe))
+        k = np.clip(k, self.lo_exp, self.hi_exp).astype(np.int64) - self.lo_exp
+        out = np.where(a < 2.0**self.lo_exp, 0, np.where(x > 0, 1 + k, 1 + self.n_mag + k))
+        return np.where(missing, self.n_buckets, out).astype(np.uint32)
+
+    def span(self, b: int) -> tuple[float, float]:
+        """The values of bucket ``b`` as a closed interval (whole numbers for integral kinds)."""
+        small = 2.0**self.lo_exp
+        if b == 0:
+            return (0.0, 0.0) if self.integral else (-small, small)
+        negative = b > self.n_mag
+        k = (b - 1 - (self.n_mag if negative else 0)) + self.lo_exp
+        lo, hi = 2.0**k, 2.0 ** (k + 1) - (1.0 if self.integral else 0.0)
+        return (-hi, -lo) if negative else (lo, hi)
+
+    def value_order(self) -> np.ndarray:
+        """Bucket codes from the most negative values to the most positive."""
+        negative = np.arange(2 * self.n_mag, self.n_mag, -1)
+        return np.concatenate([negative, [0], np.arange(1, self.n_mag + 1)])
+
+    def bounds(self, noisy: np.ndarray, sigma: float) -> tuple[float, float]:
+        """DP bounds from the noisy counts of the value buckets (post-processing).
+
+        The bounds span the run of adjacent buckets (in value order) with the largest total of
+        ``noisy - RUN_COST_SIGMAS * σ``: each bucket must pay for itself, so the run covers the
+        mass and its tails down to about 2σ a bucket, but rarely reaches into empty ones.
+        """
+        order = self.value_order()
+        gain = noisy[order] - RUN_COST_SIGMAS * sigma
+        best, best_run = -math.inf, (0, 0)
+        total, start = 0.0, 0
+        for i, g in enumerate(gain):  # Kadane's maximum-sum run
+            if total <= 0:
+                total, start = 0.0, i
+            total += float(g)
+            if total > best:
+                best, best_run = total, (start, i)
+        first, last = best_run
+        spans = [self.span(int(b)) for b in order[first : last + 1]]
+        return spans[0][0], spans[-1][1]
 
 
 def _grid_buckets(lo: float, width: float, cells: int) -> Callable[[pl.Series], np.ndarray]:
@@ -319,7 +392,7 @@ def private_domain(
     edges: dict[str, tuple[float, ...]] = {}
     for name, (kind, _, cands) in plan.items():
         if kind.is_numeric:
-            col, cuts = _numeric_column(frame, name, kind, sigma, tau, tau_null, bins, binning)
+            col, cuts = _numeric_column(frame, name, kind, sigma, tau_null, bins, binning)
             columns.append(col)
             if cuts is not None:
                 edges[name] = cuts
@@ -376,24 +449,21 @@ def _numeric_column(
     name: str,
     kind: Kind,
     sigma: float,
-    tau: float,
     tau_null: float,
     bins: int,
     binning: str,
 ) -> tuple[Column, tuple[float, ...] | None]:
+    mags = Magnitudes.for_kind(kind)
     noisy = frame.noisy_histogram(
-        name, _log_buckets, N_LOG_BUCKETS + 1, sigma, f"DP bounds of {name!r} (log-scale histogram)"
+        name,
+        mags.bucketize,
+        mags.n_buckets + 1,
+        sigma,
+        f"DP bounds of {name!r} (log-scale histogram)",
     )
     nullable = bool(noisy[-1] > tau_null)
-    body = noisy[:-1]
-    occupied = np.flatnonzero(body > tau)
-    if occupied.size == 0:
-        occupied = np.array([int(np.argmax(body))])
-    spans = [_bucket_edges(int(b)) for b in occupied]
-    lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
-    integral = kind in (Kind.INTEGER, Kind.DATETIME)
-    if integral:
-        lo, hi = float(math.floor(lo)), float(math.ceil(hi))
+    lo, hi = mags.bounds(noisy[:-1], sigma)
+    integral = mags.integral
     if binning == "uniform" or (integral and hi - lo + 1 <= bins):
         return Column(name, kind, lower=lo, upper=hi, nullable=nullable), None
     # Fine grid inside the bounds: DP quantiles and the noisy support.
