@@ -119,7 +119,7 @@ def test_fit_is_reproducible(domain: Domain, frame: pl.DataFrame) -> None:
 
 
 def test_estimator_contract(domain: Domain, frame: pl.DataFrame) -> None:
-    model = IndependentMarginals(epsilon=0.5, domain=domain)
+    model = IndependentMarginals(epsilon=0.5, domain=domain, seed=0)
     assert model.get_params()["epsilon"] == 0.5 and model.get_params()["domain"] is domain
     assert not hasattr(model, "ledger_")
     with pytest.raises(NotFittedError, match="call fit"):
