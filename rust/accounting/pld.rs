@@ -801,6 +801,9 @@ pub fn delta(components: &[Component], epsilon: f64, opts: &PldOptions) -> Resul
     check_epsilon(epsilon)?;
     check_options(opts)?;
     let p = prepare(components)?;
+    if super::mechanism::pure_epsilon(components).is_some_and(|pure| pure <= epsilon) {
+        return Ok(PldAnswer { value: 0.0, discretization: 0.0, error_estimate: Some(0.0), rdp_bound: false });
+    }
     if p.others.is_empty() {
         let mu = p.gaussian_mu2.sqrt();
         let d = if mu.is_finite() { gaussian_profile(mu, epsilon) } else { 1.0 };

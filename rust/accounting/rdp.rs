@@ -667,6 +667,10 @@ pub fn delta(components: &[Component], epsilon: f64, options: &RdpOptions) -> Re
     check_epsilon(epsilon)?;
     let orders = checked_orders(&options.orders)?;
     let mut lm = LogMoments::new(components)?;
+    // Pure-DP compositions are (ε, 0)-DP from their basic-composition ε on, as `epsilon` says.
+    if super::mechanism::pure_epsilon(components).is_some_and(|pure| pure <= epsilon) {
+        return Ok(RdpAnswer { value: 0.0, order: None });
+    }
     let (best, order) = minimise(&mut lm, &orders, options.refine, &|a, k| log_delta_at(a, k, epsilon));
     Ok(RdpAnswer { value: best.exp().min(1.0), order: order.filter(|_| best.is_finite()) })
 }
@@ -778,6 +782,19 @@ mod tests {
         let b = curve(&p, &[1.5, 10.0]).unwrap();
         assert!((a[0] - 1.5 / 8.0).abs() < 1e-15 && (a[1] - 10.0 / 8.0).abs() < 1e-15);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn pure_dp_delta_vanishes_from_the_basic_composition_epsilon_on() {
+        let c = vec![
+            Component::new(Mechanism::Laplace { epsilon: 0.5 }, 2),
+            Component::new(Mechanism::Exponential { epsilon: 0.25 }, 1),
+        ];
+        let o = RdpOptions::default();
+        let eps = epsilon(&c, 1e-9, &o).unwrap().value;
+        assert!(eps <= 1.25);
+        assert_eq!(delta(&c, 1.25, &o).unwrap().value, 0.0);
+        assert!(delta(&c, 1.0, &o).unwrap().value > 0.0);
     }
 
     #[test]

@@ -64,7 +64,25 @@ def test_records_are_immutable_and_composable() -> None:
     for m in (nested, PoissonSampledGaussian(**DPSGD), SampledWithoutReplacementGaussian(1, 0.1)):
         assert Mechanism.from_dict(json.loads(json.dumps(m.to_dict()))) == m
     assert Gaussian.from_sigma(10.0, 2.0).noise_multiplier == 5.0
-    assert RandomizedResponse.from_probability(0.75).epsilon == pytest.approx(math.log(3))
+    assert RandomizedResponse.from_probability(0.75).pure_epsilon == pytest.approx(math.log(3))
+
+
+def test_every_record_has_the_epsilon_and_delta_methods() -> None:
+    """No record field may shadow ``epsilon(delta)`` (RandomizedResponse and the exponential
+    mechanism once had a field named ``epsilon``, so ``m.epsilon(1e-6)`` raised TypeError)."""
+    records = [
+        Gaussian(2.0),
+        Laplace(1.0),
+        RandomizedResponse(1.0, 3),
+        ExponentialMechanism(0.5, count=3),
+        PoissonSampledGaussian(**DPSGD),
+        SampledWithoutReplacementGaussian(1.0, 0.1),
+    ]
+    for m in records:
+        eps = m.epsilon(1e-6)
+        assert eps == get_epsilon(m, 1e-6) and m.delta(eps) <= 1e-6 * (1 + 1e-9), m
+    legacy = {"kind": "randomized_response", "epsilon": 1.0, "categories": 3, "count": 1}
+    assert Mechanism.from_dict(legacy) == RandomizedResponse(1.0, 3)
 
 
 def test_accountants_chain_and_agree_on_the_reference_point() -> None:

@@ -98,9 +98,9 @@ def _entry_for(purpose: str, m: Mechanism) -> LedgerEntry:
     elif isinstance(m, Laplace):
         params = {"scale": m.noise_multiplier, "l1_sensitivity": 1.0}
     elif isinstance(m, RandomizedResponse):
-        params = {"epsilon": m.epsilon, "categories": float(m.categories)}
+        params = {"epsilon": m.pure_epsilon, "categories": float(m.categories)}
     elif isinstance(m, ExponentialMechanism):
-        params = {"epsilon": m.epsilon}
+        params = {"epsilon": m.pure_epsilon}
     elif isinstance(m, PoissonSampledGaussian | SampledWithoutReplacementGaussian):
         params = {"noise_multiplier": m.noise_multiplier, "sample_rate": m.sample_rate}
     else:  # pragma: no cover - compositions are split into leaves before

@@ -143,6 +143,8 @@ class Mechanism:
                 f"unknown mechanism kind {d.get('kind')!r}; known: {sorted(kinds)}"
             ) from None
         args = {k: v for k, v in d.items() if k != "kind"}
+        if "epsilon" in args and "pure_epsilon" in {f.name for f in dataclasses.fields(cls)}:
+            args["pure_epsilon"] = args.pop("epsilon")  # written before the field was renamed
         if cls is Composition:
             args["mechanisms"] = tuple(Mechanism.from_dict(m) for m in args["mechanisms"])
         return cls(**args)
@@ -202,15 +204,26 @@ class Laplace(Mechanism):
 
 @dataclass(frozen=True)
 class RandomizedResponse(Mechanism):
-    """k-ary randomised response: the true category with probability e^ε / (e^ε + k − 1)."""
+    """k-ary randomised response: the true category with probability e^ε / (e^ε + k − 1).
 
-    epsilon: float
+    The field is ``pure_epsilon`` (as :attr:`Laplace.pure_epsilon`), so that ``epsilon(delta)``
+    stays the method every record has.
+
+    Example:
+        >>> rr = RandomizedResponse(1.0, categories=3)
+        >>> rr.pure_epsilon, rr.epsilon(1e-6) <= 1.0
+        (1.0, True)
+    """
+
+    pure_epsilon: float
     categories: int = 2
     count: int = 1
     kind: ClassVar[str] = "randomized_response"
 
     def __post_init__(self) -> None:
-        self._set("epsilon", _positive(self.epsilon, "epsilon", "RandomizedResponse"))
+        self._set(
+            "pure_epsilon", _positive(self.pure_epsilon, "pure_epsilon", "RandomizedResponse")
+        )
         k = self.categories
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or int(k) < 2:
             raise InvalidArgumentError(
@@ -232,7 +245,7 @@ class RandomizedResponse(Mechanism):
         return cls(math.log(p * (categories - 1) / (1.0 - p)), categories, count)
 
     def components(self) -> list[NativeComponent]:
-        return [("randomized_response", self.epsilon, float(self.categories), self.count)]
+        return [("randomized_response", self.pure_epsilon, float(self.categories), self.count)]
 
 
 @dataclass(frozen=True)
@@ -240,19 +253,26 @@ class ExponentialMechanism(Mechanism):
     """An ε-bounded-range mechanism, e.g. the exponential mechanism sampling ∝ exp(ε·u/(2Δu)).
 
     Accounted with its bounded-range guarantee (Durfee & Rogers 2019; Cesar & Rogers 2021),
-    tighter than treating it as ε-DP.
+    tighter than treating it as ε-DP. The field is ``pure_epsilon``, so that ``epsilon(delta)``
+    stays the method every record has.
+
+    Example:
+        >>> ExponentialMechanism(0.5, count=4).epsilon(1e-6) < 4 * 0.5
+        True
     """
 
-    epsilon: float
+    pure_epsilon: float
     count: int = 1
     kind: ClassVar[str] = "exponential"
 
     def __post_init__(self) -> None:
-        self._set("epsilon", _positive(self.epsilon, "epsilon", "ExponentialMechanism"))
+        self._set(
+            "pure_epsilon", _positive(self.pure_epsilon, "pure_epsilon", "ExponentialMechanism")
+        )
         self._set("count", check_count(self.count))
 
     def components(self) -> list[NativeComponent]:
-        return [("exponential", self.epsilon, 0.0, self.count)]
+        return [("exponential", self.pure_epsilon, 0.0, self.count)]
 
 
 @dataclass(frozen=True)
