@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synthrisk.accounting import PrivacyLedger
 from synthrisk.data import Discretizer
@@ -53,6 +55,35 @@ def test_log_buckets_hold_their_values(kind: Kind) -> None:
     assert sorted(order.tolist()) == list(range(mags.n_buckets))
     spans = [mags.span(int(b)) for b in order]
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    kind=st.sampled_from([Kind.CONTINUOUS, Kind.INTEGER, Kind.DATETIME]),
+    values=st.lists(st.floats(-1e300, 1e300), min_size=1, max_size=50),
+    sigma=st.floats(0.1, 100.0),
+)
+def test_bounds_are_the_best_run(kind: Kind, values: list[float], sigma: float) -> None:
+    """Property: the bounds are ordered, inside the kind's range (whole numbers that stay exact
+    for integral kinds), and span a run of buckets whose total gain is the largest of all runs
+    (checked against every run, by brute force)."""
+    mags = Magnitudes.for_kind(kind)
+    x = np.round(values) if mags.integral else np.array(values)
+    counts = np.bincount(mags.bucketize(pl.Series(x)), minlength=mags.n_buckets + 1)[:-1]
+    noisy = counts + np.random.default_rng(len(values)).normal(0, sigma, counts.size)
+    lo, hi = mags.bounds(noisy, sigma)
+    top = 2.0 ** (mags.hi_exp + 1)
+    assert -top <= lo <= hi <= top
+    if mags.integral:
+        assert lo == np.floor(lo) and hi == np.floor(hi) and hi + 1 > hi
+    order = mags.value_order()
+    gain = noisy[order] - 2 * sigma
+    runs = {
+        (mags.span(int(order[i]))[0], mags.span(int(order[j]))[1]): gain[i : j + 1].sum()
+        for i in range(len(order))
+        for j in range(i, len(order))
+    }
+    assert runs[(lo, hi)] >= max(runs.values()) - 1e-9 * max(1.0, abs(max(runs.values())))
 
 
 def test_bounds_span_the_buckets_that_pay_for_themselves() -> None:
