@@ -47,6 +47,10 @@ def test_other_flag_adds_other_category() -> None:
         ({"columns": {"x": {"kind": "continuous", "lower": 2, "upper": 1}}}, "lower ≤ upper"),
         ({"columns": {"x": {"kind": "integer", "lower": 0.5, "upper": 1}}}, "whole numbers"),
         ({"columns": {"x": {"kind": "integer", "lower": 0, "upper": 2**60}}}, "declare the col"),
+        (
+            {"columns": {"x": {"kind": "datetime", "lower": 0, "upper": 2**29}}},
+            "between 0001-01-01 and 9999-12-31",
+        ),
         ({"columns": {"x": {"kind": "categorical"}}}, "needs its categories"),
         ({"columns": {"x": {"kind": "categorical", "categories": ["a", "a"]}}}, "duplicates"),
         ({"columns": {"x": {"kind": "categorical", "categories": ["a", 1]}}}, "all strings"),

@@ -66,6 +66,11 @@ def _days_from_iso(value: Any, column: str) -> float:
     return (moment - dt.datetime(1970, 1, 1)).total_seconds() / 86400.0
 
 
+#: Days from 1970-01-01 to the first and last dates Python's datetime holds.
+_FIRST_DAY = float((dt.date.min - dt.date(1970, 1, 1)).days)
+_LAST_DAY = float((dt.date.max - dt.date(1970, 1, 1)).days)
+
+
 def _iso_from_days(days: float) -> str:
     moment = dt.datetime(1970, 1, 1) + dt.timedelta(days=days)
     return moment.date().isoformat() if moment.time() == dt.time() else moment.isoformat()
@@ -113,6 +118,11 @@ class Column:
             )
         if self.kind is Kind.INTEGER and (lower != math.floor(lower) or upper != math.floor(upper)):
             raise DomainError(f"column {self.name!r}: integer bounds must be whole numbers")
+        if self.kind is Kind.DATETIME and not (lower >= _FIRST_DAY and upper <= _LAST_DAY):
+            raise DomainError(
+                f"column {self.name!r}: datetime bounds must lie between 0001-01-01 and "
+                f"9999-12-31, got {lower} to {upper} days from 1970-01-01"
+            )
         if self.kind is Kind.INTEGER and max(abs(lower), abs(upper)) >= 2.0**53:
             raise DomainError(
                 f"column {self.name!r}: integer bounds [{self.lower}, {self.upper}] reach past "

@@ -6,15 +6,15 @@ does that with Gaussian noisy histograms, each recorded in the generator's ledge
 
 * numeric columns (integer, continuous, datetime as days since 1970-01-01): a histogram over
   fixed, data-independent logarithmic buckets (±[2ᵏ, 2ᵏ⁺¹) for k = −20…62 for continuous
-  columns, 0…51 for integers (whole numbers stay exact in float64) and 0…29 for dates (they stay
-  polars Dates), plus one bucket around 0 and one for missing values; larger magnitudes fall in
-  the outermost bucket). The bounds are the edges of the run of adjacent buckets whose noisy
-  counts, less ``2σ`` each, add up to the most, so every bucket in it pays for itself; rarer
-  extremes are clipped. (A per-bucket threshold such as 3σ lets one of the ~170 empty buckets
-  through in one fit out of five and stretches the bounds to a random power of two.) With
-  ``binning="quantile"`` a second histogram over a fine grid inside those bounds gives DP
-  quantile cut points (and trims the bounds to the noisy support); with ``"uniform"`` the bins
-  are equal-width over the bounds.
+  columns, 0…51 for integers (whole numbers stay exact in float64) and 0…18 for dates (days
+  from 1970: years 535 to 3405, inside what a Domain can hold), plus one bucket around 0 and one
+  for missing values; larger magnitudes fall in the outermost bucket). The bounds are the edges
+  of the run of adjacent buckets whose noisy counts, less ``2σ`` each, add up to the most, so
+  every bucket in it pays for itself; rarer extremes are clipped. (A per-bucket threshold such
+  as 3σ lets one of the ~170 empty buckets through in one fit out of five and stretches the
+  bounds to a random power of two.) With ``binning="quantile"`` a second histogram over a fine
+  grid inside those bounds gives DP quantile cut points (and trims the bounds to the noisy
+  support); with ``"uniform"`` the bins are equal-width over the bounds.
 * categorical columns: noisy counts over a **public candidate list** (``categories={column:
   [...]}``, or the categories of a ``pl.Enum`` dtype) plus a bucket for everything else; kept
   are the candidates whose noisy count clears the threshold, and ``"<other>"`` for the rest.
@@ -201,7 +201,7 @@ class Magnitudes:
         if kind is Kind.INTEGER:
             return Magnitudes(0, 51, True)  # bounds below 2**52: v + 1 is still exact
         if kind is Kind.DATETIME:
-            return Magnitudes(0, 29, True)  # ±1.4 million years of days: fits polars' Date
+            return Magnitudes(0, 18, True)  # < 2**19 days from 1970: years 535 to 3405
         return Magnitudes(-20, 62, False)
 
     @property
