@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import polars as pl
 import pytest
+from _fixtures import make_frame
 
 from synthrisk import AIM, MST, Domain, Generator, IndependentMarginals, PrivBayes, _native
 from synthrisk.data import Discretizer
@@ -333,15 +334,25 @@ def test_strict_refuses_data_derived_domains(no_reads, frame: pl.DataFrame) -> N
     for kind in KINDS:
         with pytest.raises(PrivacyError, match="strict"):
             make(kind, domain=inferred, strict=True).fit(frame)
-        # Without a domain, string columns with no public candidates cannot be private either.
-        with pytest.raises(PrivacyError, match="candidate"):
-            make(kind, strict=True).fit(frame)
 
 
-def test_data_derived_domain_is_flagged(frame: pl.DataFrame) -> None:
-    with pytest.warns(DataDerivedDomainWarning):
-        model = MST(epsilon=1.0, bins=8, seed=0).fit(frame)  # no candidates for 'sex' and 'ward'
-    assert model.domain_.data_derived and not model.ledger_.domain_public
+@pytest.mark.parametrize("kind", KINDS)
+def test_columns_without_candidates_are_released_privately(kind: str) -> None:
+    """No domain and no candidate lists: the string columns' values go through the threshold
+    release, paid from a tenth of δ set aside; nothing is data-derived, so strict=True fits."""
+    frame = make_frame(6000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataDerivedDomainWarning)
+        model = make(kind, epsilon=4.0, delta=1e-6, bins=8, strict=True, seed=0).fit(frame)
+    ledger = model.ledger_
+    assert not model.domain_.data_derived and ledger.domain_public
+    released = [e for e in ledger.entries if e.mechanism == "gaussian_threshold"]
+    assert sorted(e.purpose.split("'")[1] for e in released) == ["sex", "ward"]
+    assert ledger.delta_reserved == pytest.approx(1e-7)
+    assert ledger.delta_spent == pytest.approx(1e-7) and ledger.delta_spent <= 1e-7 * (1 + 1e-12)
+    assert ledger.epsilon_spent <= 4.0 * (1 + 1e-9)
+    assert set(model.domain_["sex"].categories) == {"female", "male", "<other>"}
+    assert model.sample(50, seed=1).height == 50
 
 
 def test_time_limit_spends_the_rest_and_warns(domain: Domain, frame: pl.DataFrame) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import warnings
+import math
 
 import numpy as np
 import polars as pl
@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthrisk.accounting import PrivacyLedger
+from synthrisk.accounting import PrivacyLedger, rho_from_epsilon
 from synthrisk.data import Discretizer
 from synthrisk.data.domain import OTHER, Kind
-from synthrisk.data.preprocess import Magnitudes, PrivateFrame, private_domain
-from synthrisk.errors import DataDerivedDomainWarning, InvalidArgumentError, PrivacyError
+from synthrisk.data.preprocess import Magnitudes, PrivateFrame, key_threshold, private_domain
+from synthrisk.errors import InvalidArgumentError, PrivacyError
 
 
 def frame(n: int = 20000, seed: int = 0) -> pl.DataFrame:
@@ -145,29 +145,78 @@ def test_private_domain_covers_the_data_and_spends_at_most_its_share() -> None:
     assert edges["age"][0] == domain["age"].lower and edges["age"][-1] == domain["age"].upper + 1
 
 
-def test_strict_and_candidate_lists() -> None:
+def test_columns_without_candidates_need_delta_in_reserve() -> None:
     df = frame(2000)
     ledger = PrivacyLedger(epsilon=1.0, delta=1e-6)
     pf = PrivateFrame(df, ledger, np.random.default_rng(0))
-    with pytest.raises(PrivacyError, match="ward"):
-        private_domain(pf, rho=0.001, strict=True)
+    with pytest.raises(PrivacyError, match=r"\['ward'\].*delta_reserved"):
+        private_domain(pf, rho=0.001)
     assert not ledger.entries  # refused before any histogram
-    with pytest.warns(DataDerivedDomainWarning, match="ward"):
-        domain, _ = private_domain(pf, rho=0.001)
-    assert domain.data_derived
     with pytest.raises(InvalidArgumentError, match="nope"):
         private_domain(pf, rho=0.001, categories={"nope": ["x"]})
     with pytest.raises(InvalidArgumentError, match="binning"):
         private_domain(pf, rho=0.001, binning="median")
 
 
+def test_values_are_released_through_a_threshold() -> None:
+    """Without a candidate list, frequent values are released and a value held by one record
+    is not; the release costs its Gaussian ρ and its share of the reserved δ."""
+    df = frame(20000)
+    df = df.with_columns(df["ward"].scatter([7], "Z-unique"))
+    ledger = PrivacyLedger(epsilon=2.0, delta=1e-6, delta_reserved=1e-7)
+    pf = PrivateFrame(df, ledger, np.random.default_rng(0))
+    domain, _ = private_domain(pf, rho=ledger.rho_budget / 4)
+    assert domain["ward"].categories == (OTHER, "A", "B", "C") and not domain.data_derived
+    (entry,) = [e for e in ledger.entries if e.mechanism == "gaussian_threshold"]
+    assert entry.delta == pytest.approx(1e-7) and ledger.delta_spent <= ledger.delta_reserved
+    assert entry.parameters["threshold"] == key_threshold(entry.parameters["sigma"], 1e-7)
+    assert ledger.rho_spent <= ledger.rho_budget / 4 * (1 + 1e-12)
+    assert ledger.epsilon_spent <= ledger.epsilon
+    # The reserved δ is not composed twice: ε is computed at δ − delta_reserved.
+    assert ledger.rho_budget == pytest.approx(rho_from_epsilon(2.0, 1e-6 - 1e-7))
+    # Asking for more δ than the reserve holds is refused.
+    pf2 = PrivateFrame(df, PrivacyLedger(2.0, 1e-6, delta_reserved=1e-7), np.random.default_rng(0))
+    with pytest.raises(PrivacyError, match="reserve"):
+        private_domain(pf2, rho=0.01, delta=2e-7)
+
+
+@pytest.mark.parametrize("sigma", [0.3, 1.0, 2.5, 10.0, 77.0])
+@pytest.mark.parametrize("delta", [0.2, 1e-2, 1e-6, 1e-12])
+def test_key_threshold_bounds_the_exact_discrete_gaussian_tail(sigma: float, delta: float) -> None:
+    """P(1 + Z ≥ T) for the discrete Gaussian Z, summed exactly from its mass function in
+    high precision, is at most δ; and the threshold is not needlessly high (T − 3 would fail
+    the continuous bound)."""
+    import mpmath
+
+    mpmath.mp.dps = 50
+    t = key_threshold(sigma, delta)
+    weight = lambda k: mpmath.exp(-(mpmath.mpf(k) ** 2) / (2 * mpmath.mpf(sigma) ** 2))  # noqa: E731
+    reach = int(60 * sigma) + t + 10
+    total = weight(0) + 2 * mpmath.fsum(weight(k) for k in range(1, reach))
+    tail = mpmath.fsum(weight(k) for k in range(t - 1, reach)) / total
+    assert tail <= delta, (t, tail)
+    assert t == 2 or 0.5 * math.erfc((t - 3) / sigma / math.sqrt(2)) > delta
+
+
+def test_a_single_record_is_released_about_as_rarely_as_promised() -> None:
+    """The mechanism end to end on a value held by one record, many times: released in at most
+    δ of the runs (with a binomial margin), and a frequent value nearly always."""
+    from synthrisk.noise import discrete_gaussian
+
+    sigma, delta, runs = 1.0, 0.05, 20000
+    t = key_threshold(sigma, delta)
+    z = discrete_gaussian(sigma, 2 * runs, seed=5)
+    single = int((1 + z[:runs] >= t).sum())
+    assert single <= delta * runs + 4 * math.sqrt(delta * runs), single
+    assert (20 + z[runs:] >= t).mean() > 0.99
+
+
 def test_uniform_binning_and_tiny_budgets_still_give_a_domain() -> None:
     df = frame(500)
-    ledger = PrivacyLedger(epsilon=0.1, delta=1e-6)
+    ledger = PrivacyLedger(epsilon=0.1, delta=1e-6, delta_reserved=1e-7)
     pf = PrivateFrame(df, ledger, np.random.default_rng(1))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataDerivedDomainWarning)
-        domain, edges = private_domain(pf, rho=ledger.rho_budget / 100, binning="uniform")
+    domain, edges = private_domain(pf, rho=ledger.rho_budget / 100, binning="uniform")
+    assert domain["ward"].categories == (OTHER,)  # nothing clears the threshold
     assert edges == {}
     for col in domain:
         if col.kind.is_numeric:
@@ -178,9 +227,7 @@ def test_discretizer_edges_are_checked() -> None:
     df = frame(200)
     ledger = PrivacyLedger(epsilon=5.0, delta=1e-6)
     pf = PrivateFrame(df, ledger, np.random.default_rng(0))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataDerivedDomainWarning)
-        domain, _ = private_domain(pf, rho=ledger.rho_budget, bins=4)
+    domain, _ = private_domain(pf, rho=ledger.rho_budget, bins=4, categories={"ward": ["A"]})
     lo, hi = domain["score"].lower, domain["score"].upper
     with pytest.raises(InvalidArgumentError, match="edges must increase"):
         Discretizer(domain, edges={"score": [lo, lo, hi]})

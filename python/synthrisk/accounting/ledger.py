@@ -13,6 +13,13 @@ it was created with:
 
 An entry fits the budget when the composition with it stays within (ε, δ) under the ledger's
 accountant, or when its ρ still fits the zCDP budget (both are sufficient).
+
+Some mechanisms fail with a small probability δᵢ on top of their Gaussian cost (a thresholded
+release of category keys that no public list names: a key held by one record clears the
+threshold with probability at most δᵢ). A ledger created with ``delta_reserved`` sets that much
+of δ aside for them: the entries' δᵢ must add up to at most ``delta_reserved``, and everything
+else is composed at δ − ``delta_reserved`` (each such mechanism is within total variation δᵢ of
+one that reveals nothing beyond its Gaussian part, so the δᵢ add to the accountant's δ).
 """
 
 from __future__ import annotations
@@ -54,7 +61,8 @@ def check_budget(epsilon: float, delta: float) -> None:
 class LedgerEntry:
     """One mechanism run on the data: what, why, with which parameters, at which cost.
 
-    ``rho`` is the zCDP cost of one run (``inf`` for mechanisms without a zCDP guarantee).
+    ``rho`` is the zCDP cost of one run (``inf`` for mechanisms without a zCDP guarantee);
+    ``delta`` the probability, per run, that it fails beyond that cost (see the module notes).
     """
 
     mechanism: str
@@ -62,6 +70,11 @@ class LedgerEntry:
     parameters: Mapping[str, float]
     rho: float
     count: int = 1
+    delta: float = 0.0
+
+    @property
+    def total_delta(self) -> float:
+        return self.delta * self.count
 
     @property
     def total_rho(self) -> float:
@@ -71,7 +84,8 @@ class LedgerEntry:
         """The mechanism record this entry describes (all its runs)."""
         p, n = self.parameters, self.count
         try:
-            if self.mechanism == "gaussian":
+            if self.mechanism in ("gaussian", "gaussian_threshold"):
+                # A threshold release costs its Gaussian part here; its δ is accounted apart.
                 return Gaussian.from_sigma(p["sigma"], p.get("l2_sensitivity", 1.0), count=n)
             if self.mechanism == "laplace":
                 return Laplace(p["scale"] / p.get("l1_sensitivity", 1.0), count=n)
@@ -124,6 +138,7 @@ class PrivacyLedger:
     domain_public: bool = True
     entries: list[LedgerEntry] = field(default_factory=list)
     accountant: str = "zcdp"
+    delta_reserved: float = 0.0
 
     def __post_init__(self) -> None:
         check_budget(self.epsilon, self.delta)
@@ -131,11 +146,24 @@ class PrivacyLedger:
             raise BudgetError(
                 f"accountant must be one of {LEDGER_ACCOUNTANTS}, got {self.accountant!r}"
             )
+        r = self.delta_reserved
+        if not (isinstance(r, int | float) and 0 <= r < self.delta):
+            raise BudgetError(f"delta_reserved must lie in [0, delta={self.delta:g}), got {r!r}")
+
+    @property
+    def delta_composed(self) -> float:
+        """The δ at which the entries' costs are composed: δ less the reserved part."""
+        return self.delta - self.delta_reserved
+
+    @property
+    def delta_spent(self) -> float:
+        """How much of the reserved δ the entries' failure probabilities use."""
+        return math.fsum(e.total_delta for e in self.entries)
 
     @property
     def rho_budget(self) -> float:
-        """The zCDP budget implied by (ε, δ), rounded down."""
-        return rho_from_epsilon(self.epsilon, self.delta)
+        """The zCDP budget implied by (ε, δ − ``delta_reserved``), rounded down."""
+        return rho_from_epsilon(self.epsilon, self.delta_composed)
 
     @property
     def rho_spent(self) -> float:
@@ -157,13 +185,14 @@ class PrivacyLedger:
         rho = math.fsum(e.total_rho for e in entries)
         candidates = []
         if self.accountant in ("zcdp", "best") and math.isfinite(rho):
-            candidates.append(epsilon_from_rho(rho, self.delta))
+            candidates.append(epsilon_from_rho(rho, self.delta_composed))
         if self.accountant in ("rdp", "pld", "best"):
             comp = compose(*(e.to_mechanism() for e in entries))
             names = ("rdp", "pld") if self.accountant == "best" else (self.accountant,)
             for name in names:
                 try:
-                    candidates.append(make_accountant(name).compose(comp).get_epsilon(self.delta))
+                    accountant = make_accountant(name).compose(comp)
+                    candidates.append(accountant.get_epsilon(self.delta_composed))
                 except SynthriskError:
                     if self.accountant != "best":
                         raise
@@ -180,8 +209,14 @@ class PrivacyLedger:
 
     def record(self, entry: LedgerEntry) -> LedgerEntry:
         """Adds a mechanism; refuses one that would overspend the budget."""
-        if not entry.rho >= 0 or entry.count < 1:
+        if not entry.rho >= 0 or entry.count < 1 or not entry.delta >= 0:
             raise BudgetError(f"invalid ledger entry {entry}")
+        if self.delta_spent + entry.total_delta > self.delta_reserved * (1 + 1e-12):
+            raise BudgetError(
+                f"{entry.purpose}: it may fail with probability δ={entry.total_delta:.3g}, more "
+                f"than the {self.delta_reserved - self.delta_spent:.3g} of δ left in reserve; "
+                "create the ledger with a larger delta_reserved"
+            )
         if self.accountant == "zcdp" and not math.isfinite(entry.rho):
             raise BudgetError(
                 f"{entry.purpose}: a {entry.mechanism} mechanism has no zCDP guarantee; create "
@@ -230,8 +265,18 @@ class PrivacyLedger:
         if self.accountant == "best":
             text = "the smallest of zCDP, RDP and PLD"
         return {
-            "budget": {"epsilon": self.epsilon, "delta": self.delta, "rho": self.rho_budget},
-            "spent": {"rho": self.rho_spent, "epsilon": self.epsilon_spent, "delta": self.delta},
+            "budget": {
+                "epsilon": self.epsilon,
+                "delta": self.delta,
+                "rho": self.rho_budget,
+                "delta_reserved": self.delta_reserved,
+            },
+            "spent": {
+                "rho": self.rho_spent,
+                "epsilon": self.epsilon_spent,
+                "delta": self.delta,
+                "delta_of_failures": self.delta_spent,
+            },
             "domain_public": self.domain_public,
             "accounting": text,
             "accountant": self.accountant,
@@ -247,6 +292,7 @@ class PrivacyLedger:
                 parameters=dict(e["parameters"]),
                 rho=float(e["rho"]),
                 count=int(e["count"]),
+                delta=float(e.get("delta", 0.0)),
             )
             for e in d["entries"]
         ]
@@ -257,4 +303,5 @@ class PrivacyLedger:
             domain_public=bool(d["domain_public"]),
             entries=entries,
             accountant=str(d.get("accountant", "zcdp")),
+            delta_reserved=float(budget.get("delta_reserved", 0.0)),
         )

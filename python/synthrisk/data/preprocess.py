@@ -17,9 +17,14 @@ does that with Gaussian noisy histograms, each recorded in the generator's ledge
   support); with ``"uniform"`` the bins are equal-width over the bounds.
 * categorical columns: noisy counts over a **public candidate list** (``categories={column:
   [...]}``, or the categories of a ``pl.Enum`` dtype) plus a bucket for everything else; kept
-  are the candidates whose noisy count clears the threshold, and ``"<other>"`` for the rest.
-  A column with no candidate list can only be read without privacy: it is refused under
-  ``strict=True`` and otherwise taken from the data and marked ``data_derived``.
+  are the candidates whose noisy count clears ``3σ``, and ``"<other>"`` for the rest. Without a
+  candidate list the values themselves are released through a threshold (the Gaussian sparse
+  histogram): every distinct value gets a noisy count, and only values whose count clears
+  ``T`` are kept, ``T`` chosen so that a value held by a single record clears it with
+  probability at most ``δᵢ``. That release costs its Gaussian ρ *and* ``δᵢ``, taken from the
+  share of δ the ledger holds in reserve (``PrivacyLedger(delta_reserved=...)``; the generators
+  set aside :data:`DISCOVERY_DELTA_SHARE` of δ when a column needs it). Rare values become
+  ``"<other>"``; at most :data:`MAX_DISCOVERED` values are kept per column.
 * boolean columns: categories are public; one noisy histogram decides whether they can be
   missing. For every kind, missing values are a category of their own when their noisy count
   clears ``2σ``; records missing a value in a column found not nullable are dropped, one record
@@ -34,7 +39,6 @@ Column names and dtypes are treated as public (they are the schema, not the data
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +49,7 @@ import polars as pl
 from synthrisk import _native
 from synthrisk.accounting import LedgerEntry, PrivacyLedger, gaussian_rho, gaussian_sigma
 from synthrisk.data.domain import OTHER, Column, Domain, Kind
-from synthrisk.errors import DataDerivedDomainWarning, InvalidArgumentError, PrivacyError
+from synthrisk.errors import InvalidArgumentError, PrivacyError
 from synthrisk.noise import discrete_gaussian
 
 __all__ = [
@@ -53,6 +57,8 @@ __all__ = [
     "DataAccess",
     "Magnitudes",
     "PrivateFrame",
+    "discovered_columns",
+    "key_threshold",
     "private_domain",
     "project_to_simplex",
 ]
@@ -67,6 +73,12 @@ THRESHOLD_SIGMAS = 3.0
 #: ... and this many to make a column nullable (a spurious null code costs little; records
 #: missing a value their column cannot miss are dropped).
 NULL_SIGMAS = 2.0
+#: Share of δ the generators set aside for releasing the values of categorical columns that
+#: have no public candidate list.
+DISCOVERY_DELTA_SHARE = 0.1
+#: Most values kept for a column without a candidate list (those with the largest noisy counts);
+#: a public bound, so that memory can be checked before any budget is spent.
+MAX_DISCOVERED = 1000
 
 
 @dataclass(frozen=True)
@@ -167,6 +179,75 @@ class PrivateFrame:
         counts = count_tables(codes, [n_buckets], [[0]])[0]
         seed = int(self.rng.integers(0, 2**63 - 1))
         return counts + discrete_gaussian(sigma, n_buckets, seed=seed)
+
+    def thresholded_keys(
+        self, column: str, sigma: float, delta: float, limit: int, purpose: str
+    ) -> tuple[list[str], float]:
+        """The column's distinct values (as text) whose noisy count clears
+        :func:`key_threshold` ``(σ, δ)``, at most ``limit`` of them (the largest noisy counts),
+        and the noisy count of missing values. The ledger records it first: a discrete Gaussian
+        of scale σ that may fail with probability ``delta``."""
+        threshold = key_threshold(sigma, delta)
+        self.ledger.record(
+            LedgerEntry(
+                mechanism="gaussian_threshold",
+                purpose=purpose,
+                parameters={
+                    "sigma": float(sigma),
+                    "l2_sensitivity": 1.0,
+                    "discrete": 1.0,
+                    "threshold": float(threshold),
+                },
+                rho=gaussian_rho(sigma),
+                delta=float(delta),
+            )
+        )
+        self.log.add("gaussian_threshold", purpose, [len(self.ledger.entries) - 1], 1)
+        s = self._df.get_column(column)
+        keys = s.drop_nulls().cast(pl.String).unique().sort().to_list()
+        codes = _category_buckets(keys)(s).reshape(-1, 1)  # keys, (empty) other, missing
+        counts = count_tables(codes, [len(keys) + 2], [[0]])[0]
+        seed = int(self.rng.integers(0, 2**63 - 1))
+        noisy = counts + discrete_gaussian(sigma, len(keys) + 2, seed=seed)
+        cleared = [i for i in range(len(keys)) if noisy[i] >= threshold]
+        cleared = sorted(cleared, key=lambda i: -noisy[i])[:limit]
+        return sorted(keys[i] for i in cleared), float(noisy[-1])
+
+
+def upper_normal_quantile(p: float) -> float:
+    """The smallest ``z ≥ 0`` (to 1e-12) with ``P(N(0, 1) ≥ z) ≤ p``, found with ``erfc``,
+    which stays accurate far into the tail (``1 − p`` would round away a tiny ``p``).
+
+    Example:
+        >>> round(upper_normal_quantile(0.025), 4)
+        1.96
+    """
+    if not 0 < p < 1:
+        raise InvalidArgumentError(f"p must lie in (0, 1), got {p!r}")
+    tail = lambda z: 0.5 * math.erfc(z / math.sqrt(2.0))  # noqa: E731
+    lo, hi = 0.0, 40.0  # tail(40) underflows to 0
+    if tail(lo) <= p:
+        return 0.0
+    while hi - lo > 1e-12:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if tail(mid) <= p else (mid, hi)
+    return hi
+
+
+def key_threshold(sigma: float, delta: float) -> int:
+    """The whole count ``T`` a noisy count must reach for a value to be released, so that a
+    value held by one record is released with probability at most ``delta``.
+
+    With discrete Gaussian noise ``Z`` of scale σ, ``P(1 + Z ≥ T) = P(Z ≥ T − 1)``, and for
+    ``m ≥ 1`` the discrete tail ``P(Z ≥ m)`` is at most the continuous ``P(N(0, σ²) ≥ m − 1)``
+    (the sum over ``k ≥ m`` is below the integral from ``m − 1``, and the normaliser is at least
+    ``√(2π)σ``: Canonne, Kamath & Steinke 2020). So ``T = 2 + ⌈σ·z⌉`` with ``P(N(0,1) ≥ z) ≤ δ``.
+
+    Example:
+        >>> key_threshold(10.0, 1e-6)
+        50
+    """
+    return 2 + math.ceil(sigma * upper_normal_quantile(delta))
 
 
 # --- buckets --------------------------------------------------------------------------------
@@ -313,8 +394,17 @@ def _plan(
             cands = categories.get(name)
             if cands is None and isinstance(dtype, pl.Enum):
                 cands = list(dtype.categories.to_list())
-            plan[name] = (kind, 1 if cands is not None else 0, cands)
+            plan[name] = (kind, 1, cands)
     return plan
+
+
+def discovered_columns(
+    schema: pl.Schema, categories: Mapping[str, Sequence[Any]] | None = None
+) -> list[str]:
+    """Categorical columns without a public candidate list: their values are released through
+    a threshold, which needs δ in reserve (known from the schema alone)."""
+    plan = _plan(schema, dict(categories or {}), "uniform")
+    return [n for n, (kind, _, cands) in plan.items() if kind is Kind.CATEGORICAL and cands is None]
 
 
 def planned_sizes(
@@ -322,10 +412,9 @@ def planned_sizes(
     *,
     bins: int,
     categories: Mapping[str, Sequence[Any]] | None = None,
-    observed: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
     """An upper bound on every column's number of codes after :func:`private_domain`, known
-    before any budget is spent (``observed``: distinct counts of columns read without privacy)."""
+    before any budget is spent."""
     cats = dict(categories or {})
     out: dict[str, int] = {}
     for name, (kind, _, cands) in _plan(schema, cats, "quantile").items():
@@ -336,7 +425,7 @@ def planned_sizes(
         elif cands is not None:
             out[name] = len(cands) + 2
         else:
-            out[name] = (observed or {}).get(name, 1000) + 1
+            out[name] = MAX_DISCOVERED + 2
     return out
 
 
@@ -347,24 +436,25 @@ def private_domain(
     bins: int = 32,
     categories: Mapping[str, Sequence[Any]] | None = None,
     binning: str = "quantile",
-    strict: bool = False,
+    delta: float | None = None,
 ) -> tuple[Domain, dict[str, tuple[float, ...]]]:
-    """A Domain and bin cut points for the frame's columns, spending at most ``rho`` (zCDP).
+    """A Domain and bin cut points for the frame's columns, spending at most ``rho`` (zCDP) and,
+    for categorical columns without a candidate list, ``delta`` of the ledger's reserved δ.
 
     Returns the domain and, for numeric columns binned by DP quantiles, their cut points (for
-    :class:`~synthrisk.data.Discretizer`'s ``edges``). Columns without public categories are
-    refused under ``strict=True`` and otherwise read without privacy (the domain is then
-    marked ``data_derived`` and a warning says so).
+    :class:`~synthrisk.data.Discretizer`'s ``edges``). ``delta`` (default: all the δ the
+    ledger still holds in reserve) is split evenly over the columns whose values are released
+    through a threshold; if there is none to spend, those columns are refused.
 
     Example:
         >>> import numpy as np, polars as pl
         >>> from synthrisk.accounting import PrivacyLedger
-        >>> ledger = PrivacyLedger(epsilon=1.0, delta=1e-6)
-        >>> frame = PrivateFrame(pl.DataFrame({"age": np.arange(5000) % 90}), ledger,
-        ...                      np.random.default_rng(0))
+        >>> ledger = PrivacyLedger(epsilon=1.0, delta=1e-6, delta_reserved=1e-7)
+        >>> df = pl.DataFrame({"age": np.arange(5000) % 90, "ward": ["A", "B"] * 2500})
+        >>> frame = PrivateFrame(df, ledger, np.random.default_rng(0))
         >>> domain, edges = private_domain(frame, rho=ledger.rho_budget / 10, bins=8)
-        >>> domain["age"].kind.value, domain["age"].lower >= 0, len(ledger.entries)
-        ('integer', True, 2)
+        >>> domain["age"].lower >= 0, domain["ward"].categories, len(ledger.entries)
+        (True, ('<other>', 'A', 'B'), 3)
     """
     if binning not in ("quantile", "uniform"):
         raise InvalidArgumentError(f"binning must be 'quantile' or 'uniform', got {binning!r}")
@@ -375,14 +465,16 @@ def private_domain(
     if unknown:
         raise InvalidArgumentError(f"categories given for {unknown}, which the data lacks")
     plan = _plan(frame.schema, cats, binning)
-    lacking = [
-        n for n, (_, cost, _) in plan.items() if plan[n][0] is Kind.CATEGORICAL and cost == 0
-    ]
-    if lacking and strict:
+    lacking = discovered_columns(frame.schema, cats)
+    ledger = frame.ledger
+    spare = ledger.delta_reserved - ledger.delta_spent
+    delta = spare if delta is None else delta
+    if lacking and not (0 < delta <= spare * (1 + 1e-12)):
         raise PrivacyError(
-            f"columns {lacking} are categorical and have no public candidate categories, so "
-            "their categories could only be read without privacy (refused because strict=True). "
-            "Pass categories={column: [...]} or a public Domain"
+            f"columns {lacking} are categorical with no public candidate list: their values can "
+            "only be released through a threshold, which needs δ in reserve (PrivacyLedger("
+            f"delta_reserved=...); {spare:.3g} is left, {delta!r} was asked for). Or pass "
+            "categories={column: [...]} or a public Domain"
         )
     n_hist = sum(cost for _, cost, _ in plan.values())
     sigma = gaussian_sigma(rho / n_hist) if n_hist else math.inf
@@ -423,22 +515,17 @@ def private_domain(
                 Column(name, kind, categories=tuple(values), nullable=bool(noisy[-1] > tau_null))
             )
         else:
-            s = frame._df.get_column(name)  # not private: flagged below
-            observed = s.drop_nulls().cast(pl.String).unique().sort().to_list()
-            columns.append(
-                Column(name, kind, categories=tuple(observed) or ("",), nullable=s.null_count() > 0)
+            keys, missing = frame.thresholded_keys(
+                name,
+                sigma,
+                delta / len(lacking),
+                MAX_DISCOVERED,
+                f"DP categories of {name!r} released through a threshold (no candidate list)",
             )
-    if lacking:
-        warnings.warn(
-            f"columns {lacking} have no public candidate categories: their categories were read "
-            "from the data without privacy budget, so the domain is marked data_derived. Pass "
-            "categories={column: [...]} to discover them privately.",
-            DataDerivedDomainWarning,
-            stacklevel=2,
-        )
+            values = (*(k for k in keys if k != OTHER), OTHER)
+            columns.append(Column(name, kind, categories=values, nullable=missing > tau_null))
     domain = Domain(
         columns=tuple(columns),
-        data_derived=bool(lacking),
         description=f"DP preprocessing: {n_hist} noisy histograms, σ = {sigma:.4g}",
     )
     return domain, edges

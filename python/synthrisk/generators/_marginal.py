@@ -16,9 +16,11 @@ from synthrisk.data.domain import OTHER, Domain
 from synthrisk.data.encode import Discretizer
 from synthrisk.data.frames import to_polars
 from synthrisk.data.preprocess import (
+    DISCOVERY_DELTA_SHARE,
     AccessLog,
     DataAccess,
     PrivateFrame,
+    discovered_columns,
     planned_sizes,
     private_domain,
 )
@@ -160,31 +162,22 @@ class MarginalGenerator(Generator):
             edges: dict[str, tuple[float, ...]] = {}
         else:
             cats = {k: list(v) for k, v in (self.categories or {}).items()}
-            observed = {
-                n: df.get_column(n).n_unique()
-                for n, dt in df.schema.items()
-                if n not in cats
-                and not (dt.is_numeric() or dt in (pl.Boolean, pl.Date))
-                and not isinstance(dt, pl.Datetime | pl.Enum)
-            }
-            if observed and self.strict:
-                from synthrisk.errors import PrivacyError
-
-                raise PrivacyError(
-                    f"{purpose}: columns {sorted(observed)} are categorical with no public "
-                    "candidate categories, so they could only be read without privacy (refused "
-                    "because strict=True). Pass a public Domain or categories={column: [...]}"
-                )
-            bound = planned_sizes(df.schema, bins=self.bins, categories=cats, observed=observed)
+            bound = planned_sizes(df.schema, bins=self.bins, categories=cats)
             self._check_sizes(tuple(df.columns), tuple(bound[n] for n in df.columns))
-            ledger = PrivacyLedger(epsilon=self.epsilon, delta=self.delta, domain_public=True)
+            # Columns without candidate categories are released through a threshold, which
+            # may fail with a small probability: set that share of δ aside before any spending.
+            reserve = DISCOVERY_DELTA_SHARE * self.delta
+            ledger = PrivacyLedger(
+                epsilon=self.epsilon,
+                delta=self.delta,
+                delta_reserved=reserve if discovered_columns(df.schema, cats) else 0.0,
+            )
             frame = PrivateFrame(df, ledger, rng, log)
             domain, edges = private_domain(
                 frame,
                 rho=self.preprocess_share * ledger.rho_budget,
                 bins=self.bins,
                 categories=cats,
-                strict=self.strict,
             )
             ledger.domain_public = not domain.data_derived
             discretizer = Discretizer(domain, bins=self.bins, edges=edges)

@@ -44,7 +44,9 @@ class MST(MarginalGenerator):
         max_model_size: largest model, in megabytes of float64 tables; larger pairs are not
             candidates.
         max_time: seconds the final fit may take (it stops there, with a warning).
-        categories: public candidate categories for DP preprocessing, by column.
+        categories: public candidate categories for DP preprocessing, by column; columns
+            without them have their values released through a threshold, for which a tenth
+            of δ is set aside (rare values become ``"<other>"``).
         preprocess_share: share of the budget for DP preprocessing (only without a domain).
         n_jobs: threads for the Rust kernels (``None``: all cores).
 

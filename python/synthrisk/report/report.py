@@ -223,10 +223,18 @@ def _ledger_html(ledger: dict[str, Any] | None) -> str:
         if ledger["domain_public"]
         else "DATA-DERIVED: bounds and categories were read from the data outside the budget"
     )
+    reserved = b.get("delta_reserved", 0.0)
+    failures = (
+        f" δ={reserved:g} of it is set aside for thresholded key releases, which may fail with "
+        f"probability {s.get('delta_of_failures', 0.0):.3g} together; the rest is composed at "
+        f"δ={b['delta'] - reserved:g}."
+        if reserved
+        else ""
+    )
     return (
         f"<p>Budget ε={b['epsilon']:g}, δ={b['delta']:g} (ρ={b['rho']:.4g}); spent "
-        f"ε={s['epsilon']:.4f} (ρ={s['rho']:.4g}) under {html.escape(ledger['accounting'])}. "
-        f"Domain: {public}.</p><table>{rows}</table>"
+        f"ε={s['epsilon']:.4f} (ρ={s['rho']:.4g}) under {html.escape(ledger['accounting'])}."
+        f"{failures} Domain: {public}.</p><table>{rows}</table>"
     )
 
 
