@@ -136,7 +136,7 @@ def test_save_load_holds_no_raw_rows(domain: Domain, tmp_path) -> None:
     model.save(path)
     payload = json.loads(path.read_text())
     assert set(payload) == {"format", "version", "generator", "params", "domain", "ledger", "state"}
-    assert set(payload["state"]) == {"sigma", "noisy_counts"}
+    assert set(payload["state"]) == {"sigma", "noisy_counts", "edges"}
     # The released state is one noisy count per histogram cell: nothing row-shaped.
     assert [len(c) for c in payload["state"]["noisy_counts"]] == list(Discretizer(domain).sizes)
     loaded = Generator.load(path)
@@ -148,14 +148,34 @@ def test_save_load_holds_no_raw_rows(domain: Domain, tmp_path) -> None:
         Generator.load(path)
 
 
-def test_data_derived_domain_is_flagged_or_refused(frame: pl.DataFrame) -> None:
-    with pytest.warns(DataDerivedDomainWarning):
-        model = IndependentMarginals(epsilon=1.0, seed=0).fit(frame)
-    assert model.domain_.data_derived and not model.ledger_.domain_public
+def test_data_derived_domain_is_refused_when_strict(frame: pl.DataFrame) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataDerivedDomainWarning)
+        inferred = Domain.infer(frame)
         with pytest.raises(PrivacyError, match="strict=True"):
-            IndependentMarginals(epsilon=1.0, strict=True).fit(frame)
+            IndependentMarginals(epsilon=1.0, domain=inferred, strict=True).fit(frame)
+
+
+def test_without_a_domain_everything_is_paid_for(tmp_path) -> None:
+    """DP preprocessing as the other generators do: bounds, cut points and thresholded
+    categories in the ledger, the whole budget and never more, and a saved model that
+    reproduces its samples (the DP cut points travel with it)."""
+    data = make_frame(5000, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataDerivedDomainWarning)
+        model = IndependentMarginals(epsilon=2.0, seed=1, strict=True).fit(data)
+    ledger = model.ledger_
+    assert not model.domain_.data_derived and ledger.domain_public
+    assert any("DP bounds" in e.purpose for e in ledger.entries)
+    assert {e.mechanism for e in ledger.entries} == {"gaussian", "gaussian_threshold"}
+    assert ledger.rho_spent <= ledger.rho_budget
+    assert ledger.rho_spent == pytest.approx(ledger.rho_budget, rel=1e-6)
+    assert ledger.delta_spent <= ledger.delta_reserved * (1 + 1e-12)
+    assert model.edges_ and set(model.domain_["sex"].categories) == {"female", "male", "<other>"}
+    model.save(tmp_path / "m.json")
+    loaded = Generator.load(tmp_path / "m.json")
+    assert loaded.sample(40, seed=2).equals(model.sample(40, seed=2))
+    assert loaded.ledger_.to_dict() == ledger.to_dict()
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,7 @@ __all__ = [
     "discovered_columns",
     "key_threshold",
     "private_domain",
+    "private_preparation",
     "project_to_simplex",
 ]
 
@@ -529,6 +530,64 @@ def private_domain(
         description=f"DP preprocessing: {n_hist} noisy histograms, σ = {sigma:.4g}",
     )
     return domain, edges
+
+
+def private_preparation(
+    df: pl.DataFrame,
+    *,
+    epsilon: float,
+    delta: float,
+    bins: int,
+    categories: Mapping[str, Sequence[Any]] | None,
+    share: float,
+    rng: np.random.Generator,
+    log: AccessLog | None = None,
+) -> tuple[Domain, dict[str, tuple[float, ...]], PrivacyLedger, pl.DataFrame]:
+    """Everything a generator without a public Domain needs before it measures: a fresh ledger
+    for (ε, δ) (with :data:`DISCOVERY_DELTA_SHARE` of δ set aside when a column has no candidate
+    list), the domain and cut points from :func:`private_domain` for ``share`` of its ρ, and
+    the frame cleaned for that domain one record at a time (which keeps the guarantee).
+
+    Example:
+        >>> import numpy as np, polars as pl
+        >>> df = pl.DataFrame({"age": np.arange(4000) % 90, "ward": ["A", "B"] * 2000})
+        >>> domain, edges, ledger, clean = private_preparation(
+        ...     df, epsilon=1.0, delta=1e-6, bins=8, categories=None, share=0.2,
+        ...     rng=np.random.default_rng(0))
+        >>> ledger.delta_reserved, clean.height <= df.height, "age" in edges
+        (1e-07, True, True)
+    """
+    cats = {k: list(v) for k, v in (categories or {}).items()}
+    # A threshold release may fail with a small probability: set δ aside before any spending.
+    reserve = DISCOVERY_DELTA_SHARE * delta if discovered_columns(df.schema, cats) else 0.0
+    ledger = PrivacyLedger(epsilon=epsilon, delta=delta, delta_reserved=reserve)
+    frame = PrivateFrame(df, ledger, rng, log)
+    domain, edges = private_domain(frame, rho=share * ledger.rho_budget, bins=bins, categories=cats)
+    ledger.domain_public = not domain.data_derived
+    return domain, edges, ledger, clean_for(domain, df)
+
+
+def clean_for(domain: Domain, df: pl.DataFrame) -> pl.DataFrame:
+    """Prepares a frame for a DP-derived domain, one record at a time (so privacy is kept):
+    NaN counts as missing, records missing a value their column cannot miss are dropped, values
+    are clipped to the DP bounds and unknown categories become ``"<other>"``."""
+    exprs = []
+    for c in domain.columns:
+        e = pl.col(c.name)
+        if df.schema[c.name].is_float():
+            e = e.fill_nan(None)
+        exprs.append(e)
+    out = df.select(exprs)
+    required = [c.name for c in domain.columns if not c.nullable]
+    if required:
+        out = out.drop_nulls(subset=required)
+    has_other = all(OTHER in c.categories for c in domain.columns if c.kind.value == "categorical")
+    return domain.validate(
+        out,
+        out_of_bounds="clip",
+        unknown_categories="other" if has_other else "error",
+        what="training data",
+    )
 
 
 def _numeric_column(

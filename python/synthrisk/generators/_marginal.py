@@ -12,17 +12,14 @@ import numpy as np
 import polars as pl
 
 from synthrisk.accounting import PrivacyLedger, check_budget
-from synthrisk.data.domain import OTHER, Domain
+from synthrisk.data.domain import Domain
 from synthrisk.data.encode import Discretizer
 from synthrisk.data.frames import to_polars
 from synthrisk.data.preprocess import (
-    DISCOVERY_DELTA_SHARE,
     AccessLog,
     DataAccess,
-    PrivateFrame,
-    discovered_columns,
     planned_sizes,
-    private_domain,
+    private_preparation,
 )
 from synthrisk.data.validate import check_not_empty
 from synthrisk.errors import InvalidArgumentError, MemoryLimitError, ModelFileError
@@ -164,24 +161,17 @@ class MarginalGenerator(Generator):
             cats = {k: list(v) for k, v in (self.categories or {}).items()}
             bound = planned_sizes(df.schema, bins=self.bins, categories=cats)
             self._check_sizes(tuple(df.columns), tuple(bound[n] for n in df.columns))
-            # Columns without candidate categories are released through a threshold, which
-            # may fail with a small probability: set that share of δ aside before any spending.
-            reserve = DISCOVERY_DELTA_SHARE * self.delta
-            ledger = PrivacyLedger(
+            domain, edges, ledger, clean = private_preparation(
+                df,
                 epsilon=self.epsilon,
                 delta=self.delta,
-                delta_reserved=reserve if discovered_columns(df.schema, cats) else 0.0,
-            )
-            frame = PrivateFrame(df, ledger, rng, log)
-            domain, edges = private_domain(
-                frame,
-                rho=self.preprocess_share * ledger.rho_budget,
                 bins=self.bins,
                 categories=cats,
+                share=self.preprocess_share,
+                rng=rng,
+                log=log,
             )
-            ledger.domain_public = not domain.data_derived
             discretizer = Discretizer(domain, bins=self.bins, edges=edges)
-            clean = _clean_for(domain, df)
         codes = discretizer.encode(clean)
         table = PrivateTable(codes, discretizer.sizes, ledger, rng, log, n_jobs=self.n_jobs)
         return Context(domain, discretizer, edges, table, ledger, rng, log, started)
@@ -258,26 +248,3 @@ class MarginalGenerator(Generator):
         except KeyError as e:
             raise ModelFileError(f"the saved model lacks {e}") from e
         self.accesses_ = []
-
-
-def _clean_for(domain: Domain, df: pl.DataFrame) -> pl.DataFrame:
-    """Prepares a frame for a DP-derived domain, one record at a time (so privacy is kept):
-    NaN counts as missing, records missing a value their column cannot miss are dropped, values
-    are clipped to the DP bounds and unknown categories become ``"<other>"``."""
-    exprs = []
-    for c in domain.columns:
-        e = pl.col(c.name)
-        if df.schema[c.name].is_float():
-            e = e.fill_nan(None)
-        exprs.append(e)
-    out = df.select(exprs)
-    required = [c.name for c in domain.columns if not c.nullable]
-    if required:
-        out = out.drop_nulls(subset=required)
-    has_other = all(OTHER in c.categories for c in domain.columns if c.kind.value == "categorical")
-    return domain.validate(
-        out,
-        out_of_bounds="clip",
-        unknown_categories="other" if has_other else "error",
-        what="training data",
-    )

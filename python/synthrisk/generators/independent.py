@@ -10,8 +10,10 @@ import polars as pl
 from synthrisk.accounting import PrivacyLedger, check_budget, gaussian_sigma
 from synthrisk.data.domain import Domain
 from synthrisk.data.encode import Discretizer
-from synthrisk.data.preprocess import count_tables, project_to_simplex
-from synthrisk.errors import ModelFileError
+from synthrisk.data.frames import to_polars
+from synthrisk.data.preprocess import count_tables, private_preparation, project_to_simplex
+from synthrisk.data.validate import check_not_empty
+from synthrisk.errors import InvalidArgumentError, ModelFileError
 from synthrisk.generators._engine import record_discrete_gaussian
 from synthrisk.generators.base import Generator
 from synthrisk.noise import discrete_gaussian
@@ -29,13 +31,19 @@ class IndependentMarginals(Generator):
 
     Args:
         epsilon, delta: the (ε, δ)-DP budget of ``fit``.
-        domain: the public Domain. ``None`` infers one from the data, which is not private: the
-            ledger and reports say so, and ``strict=True`` refuses it.
-        bins: equal-width bins per numeric column over its public bounds.
+        domain: the public Domain. ``None``: DP preprocessing spends ``preprocess_share`` of
+            the budget on bounds, cut points and categories, as MST, AIM and PrivBayes do (see
+            :mod:`synthrisk.data.preprocess`).
+        bins: equal-width bins per numeric column over its public bounds (DP quantile bins
+            without a domain).
         strict: refuse a data-derived domain.
         out_of_bounds: ``"clip"`` (default; data-independent, so private) or ``"error"``.
         seed: seeds the noise; the same seed and data give the same model. ``None`` (the
             default) draws it from the operating system, as a release should.
+        categories: public candidate categories for DP preprocessing, by column; columns
+            without them have their values released through a threshold, for which a tenth
+            of δ is set aside (rare values become ``"<other>"``).
+        preprocess_share: share of the budget for DP preprocessing (only without a domain).
 
     Example:
         >>> from synthrisk import Domain, IndependentMarginals
@@ -59,6 +67,8 @@ class IndependentMarginals(Generator):
         strict: bool = False,
         out_of_bounds: str = "clip",
         seed: int | None = None,
+        categories: dict[str, list[Any]] | None = None,
+        preprocess_share: float = 0.1,
     ) -> None:
         self.epsilon = epsilon
         self.delta = delta
@@ -67,21 +77,47 @@ class IndependentMarginals(Generator):
         self.strict = strict
         self.out_of_bounds = out_of_bounds
         self.seed = seed
+        self.categories = categories
+        self.preprocess_share = preprocess_share
 
     def fit(self, data: Any) -> Self:
         """Measures every one-way marginal with Gaussian noise and records it in ``ledger_``."""
         check_budget(self.epsilon, self.delta)
-        domain = self.domain if self.domain is not None else Domain.infer(data)
-        domain.require_public(strict=self.strict, purpose=f"{type(self).__name__}.fit")
-        # Build everything that can fail before the first mechanism runs.
-        discretizer = Discretizer(domain, bins=self.bins)
-        df = domain.validate(data, out_of_bounds=self.out_of_bounds, what="training data")
+        if not isinstance(self.bins, int) or isinstance(self.bins, bool) or self.bins < 1:
+            raise InvalidArgumentError(f"bins must be a positive integer, got {self.bins!r}")
+        edges: dict[str, tuple[float, ...]] = {}
+        noise_seed = self.seed
+        if self.domain is not None:
+            domain = self.domain
+            domain.require_public(strict=self.strict, purpose=f"{type(self).__name__}.fit")
+            # Build everything that can fail before the first mechanism runs.
+            discretizer = Discretizer(domain, bins=self.bins)
+            df = domain.validate(data, out_of_bounds=self.out_of_bounds, what="training data")
+            ledger = PrivacyLedger(
+                epsilon=self.epsilon, delta=self.delta, domain_public=not domain.data_derived
+            )
+        else:
+            if not (0 < self.preprocess_share < 1):
+                raise InvalidArgumentError(
+                    f"preprocess_share must lie in (0, 1), got {self.preprocess_share!r}"
+                )
+            raw = to_polars(data, what="training data")
+            check_not_empty(raw, "training data")
+            rng = np.random.default_rng(self.seed)
+            domain, edges, ledger, df = private_preparation(
+                raw,
+                epsilon=self.epsilon,
+                delta=self.delta,
+                bins=self.bins,
+                categories=self.categories,
+                share=self.preprocess_share,
+                rng=rng,
+            )
+            discretizer = Discretizer(domain, bins=self.bins, edges=edges)
+            noise_seed = int(rng.integers(0, 2**63 - 1))
         codes = discretizer.encode(df)
-        ledger = PrivacyLedger(
-            epsilon=self.epsilon, delta=self.delta, domain_public=not domain.data_derived
-        )
-        sigma = gaussian_sigma(ledger.rho_budget / len(domain))
-        noise = discrete_gaussian(sigma, sum(discretizer.sizes), seed=self.seed)
+        sigma = gaussian_sigma(ledger.rho_remaining / len(domain))
+        noise = discrete_gaussian(sigma, sum(discretizer.sizes), seed=noise_seed)
         # Every mechanism is recorded before the rows are read; then all one-way histograms come
         # from one pass of the Rust counting kernel.
         for bins in discretizer.columns:
@@ -99,6 +135,7 @@ class IndependentMarginals(Generator):
         self.noisy_counts_ = noisy_counts
         self.marginals_ = [project_to_simplex(c) for c in noisy_counts]
         self.discretizer_ = discretizer
+        self.edges_ = edges
         return self
 
     def _sample(self, n: int, rng: np.random.Generator) -> pl.DataFrame:
@@ -108,12 +145,17 @@ class IndependentMarginals(Generator):
         return self.discretizer_.decode(codes, rng)
 
     def _state(self) -> dict[str, Any]:
-        return {"sigma": self.sigma_, "noisy_counts": [c.tolist() for c in self.noisy_counts_]}
+        return {
+            "sigma": self.sigma_,
+            "noisy_counts": [c.tolist() for c in self.noisy_counts_],
+            "edges": {k: list(v) for k, v in self.edges_.items()},  # DP cut points, if any
+        }
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.sigma_ = float(state["sigma"])
         self.noisy_counts_ = [np.asarray(c, dtype=np.float64) for c in state["noisy_counts"]]
         self.marginals_ = [project_to_simplex(c) for c in self.noisy_counts_]
-        self.discretizer_ = Discretizer(self.domain_, bins=self.bins)
+        self.edges_ = {k: tuple(float(x) for x in v) for k, v in state.get("edges", {}).items()}
+        self.discretizer_ = Discretizer(self.domain_, bins=self.bins, edges=self.edges_)
         if [len(c) for c in self.noisy_counts_] != list(self.discretizer_.sizes):
             raise ModelFileError("the saved noisy counts do not fit the saved domain")
