@@ -89,6 +89,27 @@ def test_domain_infer_and_check(files) -> None:
     assert ok == {"ok": True, "rows": 300, "columns": 6}
 
 
+@pytest.mark.parametrize("method", ["independent", "mst"])
+def test_generate_without_a_domain_pays_for_it(files, method: str) -> None:
+    out = invoke_json(
+        "generate",
+        "-i",
+        str(files / "train.parquet"),
+        "-o",
+        str(files / f"s-{method}.parquet"),
+        "-m",
+        method,
+        "--epsilon",
+        "2",
+        "--seed",
+        "0",
+        "--strict",
+    )
+    assert out["domain_public"] is True and out["epsilon_spent"] <= 2.0 * (1 + 1e-9)
+    purposes = " ".join(e["purpose"] for e in out["ledger"]["entries"])
+    assert "DP bounds" in purposes and "threshold" in purposes
+
+
 def test_errors_exit_2_with_a_message(files) -> None:
     result = runner.invoke(
         app,

@@ -21,16 +21,24 @@ def generate(
         ..., "--output", "-o", help="Where to write synthetic rows (.csv or .parquet)."
     ),
     domain: Path | None = typer.Option(
-        None, "--domain", "-d", help="Public domain JSON. Without it one is inferred: NOT private."
+        None,
+        "--domain",
+        "-d",
+        help="Public domain JSON. Without it, a tenth of the budget pays for DP bounds, cut "
+        "points and categories (values shared by few records become <other>).",
     ),
-    method: str = typer.Option("independent", "--method", "-m", help="Generator: independent."),
+    method: str = typer.Option(
+        "independent", "--method", "-m", help="Generator: independent, mst, aim or privbayes."
+    ),
     epsilon: float = typer.Option(1.0, "--epsilon", help="Privacy budget ε."),
     delta: float = typer.Option(1e-6, "--delta", help="Privacy budget δ."),
     rows: int | None = typer.Option(
         None, "--rows", "-n", help="Synthetic rows (default: as many as the input)."
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed for fitting and sampling."),
-    strict: bool = typer.Option(False, "--strict", help="Refuse to run without a public domain."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse a domain marked data-derived (e.g. from domain infer)."
+    ),
     save_model: Path | None = typer.Option(
         None, "--save-model", help="Also save the fitted model (JSON)."
     ),
