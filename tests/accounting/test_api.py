@@ -28,10 +28,12 @@ from synthrisk.accounting import (
     calibrate_noise,
     compose,
     epsilon_from_rho,
+    gaussian_rho,
     get_epsilon,
     max_count,
     max_steps,
     privacy_spent,
+    rho_from_epsilon,
 )
 from synthrisk.errors import BudgetError, InvalidArgumentError
 
@@ -136,6 +138,31 @@ def test_ledger_zcdp_default_is_unchanged() -> None:
         ledger.gaussian("too much", sigma=0.1)
     with pytest.raises(BudgetError):
         ledger.spend("dpsgd", PoissonSampledGaussian(1.0, 0.01, count=10))
+
+
+@pytest.mark.parametrize("accountant", ["zcdp", "rdp", "pld", "best"])
+def test_ledger_reserves_delta_for_mechanisms_that_may_fail(accountant: str) -> None:
+    """Entries with a failure probability draw on delta_reserved; everything is composed at
+    δ − delta_reserved, so (ε at δ − reserve) + reserve is the (ε, δ) guarantee."""
+    ledger = PrivacyLedger(epsilon=1.0, delta=1e-6, delta_reserved=2e-7, accountant=accountant)
+    assert ledger.rho_budget == rho_from_epsilon(1.0, 1e-6 - 2e-7)
+    params = {"sigma": 30.0, "l2_sensitivity": 1.0, "threshold": 150.0}
+    entry = LedgerEntry("gaussian_threshold", "keys", params, gaussian_rho(30.0), delta=1.5e-7)
+    ledger.record(entry)
+    ledger.gaussian("counts", sigma=30.0)
+    plain = PrivacyLedger(epsilon=1.0, delta=1e-6 - 2e-7, accountant=accountant)
+    plain.gaussian("keys", sigma=30.0)
+    plain.gaussian("counts", sigma=30.0)
+    assert ledger.epsilon_spent == plain.epsilon_spent  # the Gaussian parts, at δ − reserve
+    assert ledger.delta_spent == 1.5e-7
+    with pytest.raises(BudgetError, match="delta_reserved"):
+        ledger.record(dataclasses.replace(entry, purpose="more keys"))  # 3e-7 > 2e-7
+    d = json.loads(json.dumps(ledger.to_dict()))
+    assert d["budget"]["delta_reserved"] == 2e-7 and d["spent"]["delta_of_failures"] == 1.5e-7
+    assert PrivacyLedger.from_dict(d).to_dict() == d
+    for bad in (-1e-9, 1e-6, 2e-6):
+        with pytest.raises(BudgetError, match="delta_reserved"):
+            PrivacyLedger(epsilon=1.0, delta=1e-6, delta_reserved=bad)
 
 
 def test_ledger_composes_subsampled_mechanisms_through_the_engine() -> None:
