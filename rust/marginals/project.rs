@@ -225,7 +225,38 @@ fn contract2(f: &Factor, g: &Factor, keep: &[usize], sizes: &[usize], limit: usi
 
 /// Sums every attribute outside `keep` out of the product of `factors`, by pairwise
 /// contractions in a greedy (smallest result first) order.
-fn eliminate(mut factors: Vec<Factor>, keep: &[usize], sizes: &[usize], limit: usize) -> Result<Factor> {
+fn eliminate(factors: Vec<Factor>, keep: &[usize], sizes: &[usize], limit: usize) -> Result<Factor> {
+    eliminate_with(
+        factors,
+        keep,
+        sizes,
+        &mut |f, g, out| contract2(f, g, out, sizes, limit),
+        &|f, needed| f.sum_to(needed, sizes),
+    )
+}
+
+/// The largest walk (cells) `eliminate` would take over factors with these scopes.
+fn elimination_walk(scopes: Vec<Vec<usize>>, keep: &[usize], sizes: &[usize]) -> usize {
+    let mut worst = 0;
+    let factors = scopes.into_iter().map(|attrs| Factor { attrs, vals: Vec::new() }).collect();
+    let measure = &mut |f: &Factor, g: &Factor, out: &[usize]| {
+        worst = worst.max(cells(&union(&union(&f.attrs, &g.attrs), out), sizes));
+        Ok(Factor { attrs: out.to_vec(), vals: Vec::new() })
+    };
+    let scope_only = &|_: Factor, needed: &[usize]| Factor { attrs: needed.to_vec(), vals: Vec::new() };
+    eliminate_with(factors, keep, sizes, measure, scope_only).expect("measuring cannot fail");
+    worst
+}
+
+/// [`eliminate`]'s order, with the contraction and the summing-out given (to compute the
+/// tables, or only to measure the walks).
+fn eliminate_with(
+    mut factors: Vec<Factor>,
+    keep: &[usize],
+    sizes: &[usize],
+    contract: &mut dyn FnMut(&Factor, &Factor, &[usize]) -> Result<Factor>,
+    sum_to: &dyn Fn(Factor, &[usize]) -> Factor,
+) -> Result<Factor> {
     loop {
         // Attributes no other factor needs are summed out of their factor first.
         for i in 0..factors.len() {
@@ -242,12 +273,13 @@ fn eliminate(mut factors: Vec<Factor>, keep: &[usize], sizes: &[usize], limit: u
                 })
                 .collect();
             if needed.len() < factors[i].attrs.len() {
-                factors[i] = factors[i].sum_to(&needed, sizes);
+                let f = std::mem::replace(&mut factors[i], Factor { attrs: Vec::new(), vals: Vec::new() });
+                factors[i] = sum_to(f, &needed);
             }
         }
         if factors.len() == 1 {
             let f = factors.pop().expect("one factor");
-            return Ok(f.sum_to(keep, sizes));
+            return Ok(sum_to(f, keep));
         }
         // Contract the pair whose product walk is smallest.
         let mut best: Option<(usize, usize, usize)> = None;
@@ -268,7 +300,7 @@ fn eliminate(mut factors: Vec<Factor>, keep: &[usize], sizes: &[usize], limit: u
             .copied()
             .filter(|a| keep.binary_search(a).is_ok() || factors.iter().any(|h| h.attrs.binary_search(a).is_ok()))
             .collect();
-        factors.push(contract2(&f, &g, &out, sizes, limit)?);
+        factors.push(contract(&f, &g, &out)?);
     }
 }
 
@@ -497,6 +529,45 @@ impl Model {
         intersect(&self.tree.cliques[a], &self.tree.cliques[b])
     }
 
+    /// The largest walk (cells) [`Model::project_many`] would take for each target, computed
+    /// from the tree alone (0 for a target inside a clique): what its `limit` is checked against.
+    pub fn projection_walks(&self, targets: &[Vec<usize>]) -> Result<Vec<usize>> {
+        let batch = Batch::new(self);
+        let (tree, sizes) = (&self.tree, &self.sizes);
+        targets
+            .iter()
+            .map(|t| {
+                super::check_clique(t, sizes.len())?;
+                if tree.containing(t).is_some() {
+                    return Ok(0);
+                }
+                let (r, carried) = batch
+                    .plan(t)
+                    .ok_or_else(|| Error::invalid(format!("no junction-tree root for {t:?}")))?;
+                let mut worst = 0;
+                let mut keep = intersect(&tree.cliques[r], t);
+                let mut scopes = Vec::with_capacity(carried.len() + 1);
+                for &(d, a) in &carried {
+                    worst = worst.max(self.message_walk(&batch, d, r, a)?);
+                    keep = union(&keep, &batch.sep(d, r));
+                    scopes.push(union(&batch.sep(d, r), &[a]));
+                }
+                scopes.insert(0, keep);
+                Ok(worst.max(elimination_walk(scopes, t, sizes)))
+            })
+            .collect()
+    }
+
+    /// The largest walk building the carried message `p(v | S)` over `from → to` takes.
+    fn message_walk(&self, batch: &Batch<'_>, from: usize, to: usize, v: usize) -> Result<usize> {
+        if self.tree.cliques[from].binary_search(&v).is_ok() {
+            return Ok(0);
+        }
+        let d = batch.behind(from, to, v)?;
+        let scope = union(&union(&batch.sep(from, to), &batch.sep(d, from)), &[v]);
+        Ok(self.message_walk(batch, d, from, v)?.max(cells(&scope, &self.sizes)))
+    }
+
     /// The marginal over one target.
     pub fn project(&self, target: &[usize], limit: usize) -> Result<Vec<f64>> {
         Ok(self.project_many(&[target.to_vec()], limit)?.remove(0))
@@ -537,6 +608,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn projection_walks_predict_the_refusals() {
+        let mut assembled = 0;
+        for seed in 0..30 {
+            let n = 4 + (seed as usize % 4);
+            let model = random_model(300 + seed, n, 2 + seed as usize % 4);
+            let targets: Vec<Vec<usize>> = (0..n)
+                .flat_map(|a| (a + 1..n).flat_map(move |b| (b + 1..n).map(move |c| vec![a, b, c])))
+                .collect();
+            let walks = model.projection_walks(&targets).unwrap();
+            for (t, &w) in targets.iter().zip(&walks) {
+                // Just below the predicted walk the projection is refused; at it, it runs.
+                assert!(model.project(t, w).is_ok(), "{t:?} {w}");
+                if w > 0 {
+                    assert!(model.project(t, w - 1).is_err(), "{t:?} {w}");
+                    assembled += 1;
+                }
+            }
+        }
+        assert!(assembled > 100, "{assembled}");
     }
 
     #[test]

@@ -207,6 +207,14 @@ impl PyMarginalModel {
         Ok(out.into_iter().map(|t| t.into_pyarray(py)).collect())
     }
 
+    /// The largest walk (cells) projecting onto each clique would take (0 inside a clique);
+    /// `project` refuses cliques whose walk exceeds its `max_cells`.
+    fn projection_walks(&self, py: Python<'_>, cliques: Vec<Vec<usize>>) -> PyResult<Vec<usize>> {
+        let cliques = sorted_cliques(cliques);
+        let inner = &self.inner;
+        py.detach(|| inner.projection_walks(&cliques)).map_err(to_py_err)
+    }
+
     /// `n` records drawn from the model as codes (uint32, n × attributes).
     #[pyo3(signature = (n, seed, method="stratified"))]
     fn sample<'py>(&self, py: Python<'py>, n: usize, seed: u64, method: &str) -> PyResult<Bound<'py, PyArray2<u32>>> {

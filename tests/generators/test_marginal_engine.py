@@ -92,6 +92,24 @@ def test_projection_matches_brute_force(seed: int) -> None:
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
 
 
+def test_projectable_says_which_targets_fit_the_walk_limit(monkeypatch) -> None:
+    """Found on Adult at ε = 10: AIM scored a candidate whose projection needed a walk over
+    1.7e10 cells and the fit died mid-way (after spending budget). The model now says which
+    candidates it can project, from its structure alone, and AIM leaves the others out."""
+    from synthrisk.generators import _engine
+
+    sizes = [4, 5, 6, 3, 4]
+    model = random_model(3, sizes, [(0, 1), (1, 2), (2, 3), (3, 4)])
+    targets = [(0, 1), (0, 2, 4), (1, 3, 4)]
+    walks = model._inner.projection_walks([model._in(t) for t in targets])
+    assert walks[0] == 0 and min(walks[1:]) > 0
+    assert model.projectable(targets) == [True, True, True]
+    monkeypatch.setattr(_engine, "PROJECTION_CELLS", min(walks[1:]) - 1)
+    assert model.projectable(targets) == [True, False, False]
+    with pytest.raises(MemoryLimitError, match="walk"):
+        model._inner.project([model._in((0, 2, 4))], max_cells=walks[1] - 1)
+
+
 def test_fit_recovers_exact_marginals_and_samples_follow_them() -> None:
     truth = random_model(3, [3, 4, 2, 3], [(0, 1), (1, 2), (2, 3)])
     joint = brute_joint(truth)

@@ -355,6 +355,17 @@ def test_columns_without_candidates_are_released_privately(kind: str) -> None:
     assert model.sample(50, seed=1).height == 50
 
 
+def test_aim_leaves_out_candidates_it_cannot_project(
+    monkeypatch, domain: Domain, frame: pl.DataFrame
+) -> None:
+    from synthrisk.generators import _engine
+
+    monkeypatch.setattr(_engine, "PROJECTION_CELLS", 0)  # nothing outside the model projects
+    model = AIM(epsilon=1.0, domain=domain, bins=8, seed=0).fit(frame)
+    assert all(len(c) == 1 for c in model.cliques_)
+    assert model.ledger_.rho_spent == pytest.approx(model.ledger_.rho_budget, rel=1e-6)
+
+
 def test_time_limit_spends_the_rest_and_warns(domain: Domain, frame: pl.DataFrame) -> None:
     with pytest.warns(SynthriskWarning, match="max_time"):
         model = AIM(epsilon=1.0, domain=domain, bins=8, max_time=1e-6, seed=0).fit(frame)

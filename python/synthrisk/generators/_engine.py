@@ -32,6 +32,8 @@ from synthrisk.noise import discrete_gaussian
 
 #: Bytes per megabyte in ``max_model_size`` (as in Private-PGM: 2²⁰).
 MB = 2**20
+#: Most cells a projection may walk (the Rust default of ``project``'s ``max_cells``).
+PROJECTION_CELLS = 2**31
 
 Clique = tuple[int, ...]
 
@@ -361,6 +363,12 @@ class GraphModel:
         internal = [self._in(c) for c in cliques]
         tables = self._inner.project(internal, None, n_jobs)
         return [self._table_out(i, t) for i, t in zip(internal, tables, strict=True)]
+
+    def projectable(self, cliques: Sequence[Clique]) -> list[bool]:
+        """Whether :meth:`project` can compute each clique's marginal within its walk limit
+        (known from the model's structure alone, before anything is computed)."""
+        walks = self._inner.projection_walks([self._in(c) for c in cliques])
+        return [w <= PROJECTION_CELLS for w in walks]
 
     def sample(self, n: int, seed: int) -> np.ndarray:
         """``n`` records as codes, columns in attribute order."""

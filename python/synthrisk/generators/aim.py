@@ -306,14 +306,17 @@ class AIM(MarginalGenerator):
         sizes: Sequence[int],
         limit_mb: float,
     ) -> list[Clique]:
-        """Candidates inside the model already, or that keep it under ``limit_mb``."""
+        """Candidates inside the model already, or that keep it under ``limit_mb``, and whose
+        marginal the current model can project (a candidate across large separators may need
+        a walk over billions of cells; it is left out of this round, as the model's structure
+        alone decides, which is post-processing)."""
         cliques = [tuple(c) for c in model.cliques]
         free = set(downward_closure(cliques))
         rest = [c for c in candidates if c not in free]
         _, cells = model_cells(sizes, cliques, rest)
         small = [c for c in candidates if c in free]
         small += [c for c, n in zip(rest, cells, strict=True) if n * 8 / MB <= limit_mb]
-        return small
+        return [c for c, ok in zip(small, model.projectable(small), strict=True) if ok]
 
     @property
     def rounds_(self) -> int:
