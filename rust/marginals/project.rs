@@ -248,14 +248,19 @@ fn elimination_walk(scopes: Vec<Vec<usize>>, keep: &[usize], sizes: &[usize]) ->
     worst
 }
 
+/// Contracts two factors onto the attributes given.
+type Contract<'a> = &'a mut dyn FnMut(&Factor, &Factor, &[usize]) -> Result<Factor>;
+/// Sums a factor onto the attributes given.
+type SumTo<'a> = &'a dyn Fn(Factor, &[usize]) -> Factor;
+
 /// [`eliminate`]'s order, with the contraction and the summing-out given (to compute the
 /// tables, or only to measure the walks).
 fn eliminate_with(
     mut factors: Vec<Factor>,
     keep: &[usize],
     sizes: &[usize],
-    contract: &mut dyn FnMut(&Factor, &Factor, &[usize]) -> Result<Factor>,
-    sum_to: &dyn Fn(Factor, &[usize]) -> Factor,
+    contract: Contract<'_>,
+    sum_to: SumTo<'_>,
 ) -> Result<Factor> {
     loop {
         // Attributes no other factor needs are summed out of their factor first.
