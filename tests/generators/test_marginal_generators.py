@@ -366,6 +366,29 @@ def test_aim_leaves_out_candidates_it_cannot_project(
     assert model.ledger_.rho_spent == pytest.approx(model.ledger_.rho_budget, rel=1e-6)
 
 
+def test_columns_without_candidates_keep_what_memory_allows(monkeypatch) -> None:
+    """The cap on released values is chosen before any spending so that the tables fit: with
+    room for little, AIM keeps fewer values per column instead of refusing; with room for
+    nothing it refuses before reading a row."""
+    from synthrisk.generators import _marginal
+
+    frame = make_frame(3000)
+    monkeypatch.setattr(_marginal, "memory_bytes", lambda: 4 * 8 * 40_000)  # 40,000 cells
+    model = AIM(epsilon=2.0, bins=8, seed=0)
+    cap = model._discovery_cap(frame.schema, {})
+    assert 1 <= cap < 1000
+    model.fit(frame)
+    assert all(len(c.categories) <= cap + 1 for c in model.domain_.columns)
+    monkeypatch.setattr(_marginal, "memory_bytes", lambda: 4 * 8 * 10)
+    monkeypatch.setattr(_native, "marginal_counts", _refuse_reads)
+    with pytest.raises(MemoryLimitError, match="GiB"):
+        AIM(epsilon=2.0, bins=8, seed=0).fit(frame)
+
+
+def _refuse_reads(*args, **kwargs):
+    raise AssertionError("the data were read before the error")
+
+
 def test_time_limit_spends_the_rest_and_warns(domain: Domain, frame: pl.DataFrame) -> None:
     with pytest.warns(SynthriskWarning, match="max_time"):
         model = AIM(epsilon=1.0, domain=domain, bins=8, max_time=1e-6, seed=0).fit(frame)

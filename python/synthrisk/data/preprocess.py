@@ -413,9 +413,11 @@ def planned_sizes(
     *,
     bins: int,
     categories: Mapping[str, Sequence[Any]] | None = None,
+    max_discovered: int = MAX_DISCOVERED,
 ) -> dict[str, int]:
     """An upper bound on every column's number of codes after :func:`private_domain`, known
-    before any budget is spent."""
+    before any budget is spent (columns without candidates keep at most ``max_discovered``
+    values)."""
     cats = dict(categories or {})
     out: dict[str, int] = {}
     for name, (kind, _, cands) in _plan(schema, cats, "quantile").items():
@@ -426,7 +428,7 @@ def planned_sizes(
         elif cands is not None:
             out[name] = len(cands) + 2
         else:
-            out[name] = MAX_DISCOVERED + 2
+            out[name] = max_discovered + 2
     return out
 
 
@@ -438,6 +440,7 @@ def private_domain(
     categories: Mapping[str, Sequence[Any]] | None = None,
     binning: str = "quantile",
     delta: float | None = None,
+    max_discovered: int = MAX_DISCOVERED,
 ) -> tuple[Domain, dict[str, tuple[float, ...]]]:
     """A Domain and bin cut points for the frame's columns, spending at most ``rho`` (zCDP) and,
     for categorical columns without a candidate list, ``delta`` of the ledger's reserved δ.
@@ -520,7 +523,7 @@ def private_domain(
                 name,
                 sigma,
                 delta / len(lacking),
-                MAX_DISCOVERED,
+                max_discovered,
                 f"DP categories of {name!r} released through a threshold (no candidate list)",
             )
             values = (*(k for k in keys if k != OTHER), OTHER)
@@ -542,6 +545,7 @@ def private_preparation(
     share: float,
     rng: np.random.Generator,
     log: AccessLog | None = None,
+    max_discovered: int = MAX_DISCOVERED,
 ) -> tuple[Domain, dict[str, tuple[float, ...]], PrivacyLedger, pl.DataFrame]:
     """Everything a generator without a public Domain needs before it measures: a fresh ledger
     for (ε, δ) (with :data:`DISCOVERY_DELTA_SHARE` of δ set aside when a column has no candidate
@@ -562,7 +566,13 @@ def private_preparation(
     reserve = DISCOVERY_DELTA_SHARE * delta if discovered_columns(df.schema, cats) else 0.0
     ledger = PrivacyLedger(epsilon=epsilon, delta=delta, delta_reserved=reserve)
     frame = PrivateFrame(df, ledger, rng, log)
-    domain, edges = private_domain(frame, rho=share * ledger.rho_budget, bins=bins, categories=cats)
+    domain, edges = private_domain(
+        frame,
+        rho=share * ledger.rho_budget,
+        bins=bins,
+        categories=cats,
+        max_discovered=max_discovered,
+    )
     ledger.domain_public = not domain.data_derived
     return domain, edges, ledger, clean_for(domain, df)
 

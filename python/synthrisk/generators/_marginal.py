@@ -16,8 +16,10 @@ from synthrisk.data.domain import Domain
 from synthrisk.data.encode import Discretizer
 from synthrisk.data.frames import to_polars
 from synthrisk.data.preprocess import (
+    MAX_DISCOVERED,
     AccessLog,
     DataAccess,
+    discovered_columns,
     planned_sizes,
     private_preparation,
 )
@@ -159,8 +161,7 @@ class MarginalGenerator(Generator):
             edges: dict[str, tuple[float, ...]] = {}
         else:
             cats = {k: list(v) for k, v in (self.categories or {}).items()}
-            bound = planned_sizes(df.schema, bins=self.bins, categories=cats)
-            self._check_sizes(tuple(df.columns), tuple(bound[n] for n in df.columns))
+            cap = self._discovery_cap(df.schema, cats)
             domain, edges, ledger, clean = private_preparation(
                 df,
                 epsilon=self.epsilon,
@@ -170,11 +171,40 @@ class MarginalGenerator(Generator):
                 share=self.preprocess_share,
                 rng=rng,
                 log=log,
+                max_discovered=cap,
             )
             discretizer = Discretizer(domain, bins=self.bins, edges=edges)
         codes = discretizer.encode(clean)
         table = PrivateTable(codes, discretizer.sizes, ledger, rng, log, n_jobs=self.n_jobs)
         return Context(domain, discretizer, edges, table, ledger, rng, log, started)
+
+    def _discovery_cap(self, schema: pl.Schema, cats: dict[str, list[Any]]) -> int:
+        """The most values a column without candidates may keep so that the tables this
+        generator needs fit in memory whatever the release brings: :data:`MAX_DISCOVERED`, or
+        the largest cap below it that fits (a public choice, made before any budget is spent).
+        Raises MemoryLimitError, naming the tables, when even one value per column is too many.
+        """
+
+        def check(cap: int) -> None:
+            bound = planned_sizes(schema, bins=self.bins, categories=cats, max_discovered=cap)
+            self._check_sizes(tuple(schema), tuple(bound[n] for n in schema))
+
+        def fits(cap: int) -> bool:
+            try:
+                check(cap)
+            except MemoryLimitError:
+                return False
+            return True
+
+        if not discovered_columns(schema, cats) or fits(MAX_DISCOVERED):
+            check(MAX_DISCOVERED)  # raises for tables too large whatever the cap
+            return MAX_DISCOVERED
+        check(1)  # raises when even one value per column is too many
+        lo, hi = 1, MAX_DISCOVERED  # fits(lo) and not fits(hi)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+        return lo
 
     # --- the fitted model ----------------------------------------------------------------------
 
