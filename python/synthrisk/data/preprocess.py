@@ -24,7 +24,8 @@ does that with Gaussian noisy histograms, each recorded in the generator's ledge
   probability at most ``δᵢ``. That release costs its Gaussian ρ *and* ``δᵢ``, taken from the
   share of δ the ledger holds in reserve (``PrivacyLedger(delta_reserved=...)``; the generators
   set aside :data:`DISCOVERY_DELTA_SHARE` of δ when a column needs it). Rare values become
-  ``"<other>"``; at most :data:`MAX_DISCOVERED` values are kept per column.
+  ``"<other>"``; at most :data:`MAX_DISCOVERED` values are kept per column (fewer when the
+  generator's tables would not fit otherwise: the cap is chosen before any spending).
 * boolean columns: categories are public; one noisy histogram decides whether they can be
   missing. For every kind, missing values are a category of their own when their noisy count
   clears ``2σ``; records missing a value in a column found not nullable are dropped, one record
