@@ -523,7 +523,7 @@ def private_domain(
             keys, missing = frame.thresholded_keys(
                 name,
                 sigma,
-                delta / len(lacking),
+                delta / len(lacking) * (1 - 1e-12),  # the shares add up to at most delta
                 max_discovered,
                 f"DP categories of {name!r} released through a threshold (no candidate list)",
             )
