@@ -362,6 +362,14 @@ impl<'m> Batch<'m> {
         intersect(&self.model.tree.cliques[a], &self.model.tree.cliques[b])
     }
 
+    /// What of the root `r`'s marginal a target assembled there needs: its own attributes in
+    /// `r` and the separators its carried messages come through.
+    fn root_keep(&self, r: usize, target: &[usize], carried: &[(usize, usize)]) -> Vec<usize> {
+        carried
+            .iter()
+            .fold(intersect(&self.model.tree.cliques[r], target), |keep, &(d, _)| union(&keep, &self.sep(d, r)))
+    }
+
     /// The clique `r` to assemble `target` at, with the neighbour each outside attribute is
     /// carried from: every such attribute comes along its own branch. Among the cliques that
     /// qualify, the one carrying fewest attributes, then the smallest.
@@ -466,12 +474,10 @@ impl Model {
             let (r, carried) = batch
                 .plan(t)
                 .ok_or_else(|| Error::invalid(format!("no junction-tree root for {t:?}")))?;
-            let mut keep = intersect(&tree.cliques[r], t);
             for &(d, a) in &carried {
                 batch.need_message(&mut needs, d, r, a)?;
-                keep = union(&keep, &batch.sep(d, r));
             }
-            needs.marginal(r, keep);
+            needs.marginal(r, batch.root_keep(r, t, &carried));
             routes.push(Route::Assembled(r, carried));
         }
         // Every clique marginal in one tiled pass per clique.
@@ -516,11 +522,7 @@ impl Model {
             .map(|(t, route)| match route {
                 Route::Inside(c) => Ok(marginals[&(*c, t.clone())].vals.clone()),
                 Route::Assembled(r, carried) => {
-                    let mut keep = intersect(&tree.cliques[*r], t);
-                    for &(d, _) in carried {
-                        keep = union(&keep, &batch.sep(d, *r));
-                    }
-                    let mut factors = vec![marginals[&(*r, keep)].clone()];
+                    let mut factors = vec![marginals[&(*r, batch.root_keep(*r, t, carried))].clone()];
                     for &(d, a) in carried {
                         factors.push(msgs[&(d, *r, a)].clone());
                     }
@@ -550,14 +552,11 @@ impl Model {
                     .plan(t)
                     .ok_or_else(|| Error::invalid(format!("no junction-tree root for {t:?}")))?;
                 let mut worst = 0;
-                let mut keep = intersect(&tree.cliques[r], t);
-                let mut scopes = Vec::with_capacity(carried.len() + 1);
+                let mut scopes = vec![batch.root_keep(r, t, &carried)];
                 for &(d, a) in &carried {
                     worst = worst.max(self.message_walk(&batch, d, r, a)?);
-                    keep = union(&keep, &batch.sep(d, r));
                     scopes.push(union(&batch.sep(d, r), &[a]));
                 }
-                scopes.insert(0, keep);
                 Ok(worst.max(elimination_walk(scopes, t, sizes)))
             })
             .collect()

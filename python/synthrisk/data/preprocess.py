@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -168,19 +169,8 @@ class PrivateFrame:
     ) -> np.ndarray:
         """Noisy counts of ``bucketize(column)`` (codes in ``0..n_buckets``) with discrete
         Gaussian noise of scale σ (exact sampler, :mod:`synthrisk.noise`)."""
-        self.ledger.record(
-            LedgerEntry(
-                mechanism="gaussian",
-                purpose=purpose,
-                parameters={"sigma": float(sigma), "l2_sensitivity": 1.0, "discrete": 1.0},
-                rho=gaussian_rho(sigma),
-            )
-        )
-        self.log.add("gaussian", purpose, [len(self.ledger.entries) - 1], 1)
-        codes = bucketize(self._df.get_column(column)).reshape(-1, 1)
-        counts = count_tables(codes, [n_buckets], [[0]])[0]
-        seed = int(self.rng.integers(0, 2**63 - 1))
-        return counts + discrete_gaussian(sigma, n_buckets, seed=seed)
+        self._record("gaussian", purpose, sigma)
+        return self._noisy_counts(bucketize(self._df.get_column(column)), n_buckets, sigma)
 
     def thresholded_keys(
         self, column: str, sigma: float, delta: float, limit: int, purpose: str
@@ -190,35 +180,35 @@ class PrivateFrame:
         and the noisy count of missing values. The ledger records it first: a discrete Gaussian
         of scale σ that may fail with probability ``delta``."""
         threshold = key_threshold(sigma, delta)
-        self.ledger.record(
-            LedgerEntry(
-                mechanism="gaussian_threshold",
-                purpose=purpose,
-                parameters={
-                    "sigma": float(sigma),
-                    "l2_sensitivity": 1.0,
-                    "discrete": 1.0,
-                    "threshold": float(threshold),
-                },
-                rho=gaussian_rho(sigma),
-                delta=float(delta),
-            )
-        )
-        self.log.add("gaussian_threshold", purpose, [len(self.ledger.entries) - 1], 1)
+        self._record("gaussian_threshold", purpose, sigma, delta=delta, threshold=threshold)
         s = self._df.get_column(column)
         keys = s.drop_nulls().cast(pl.String).unique().sort().to_list()
-        codes = _category_buckets(keys)(s).reshape(-1, 1)  # keys, (empty) other, missing
-        counts = count_tables(codes, [len(keys) + 2], [[0]])[0]
-        seed = int(self.rng.integers(0, 2**63 - 1))
-        noisy = counts + discrete_gaussian(sigma, len(keys) + 2, seed=seed)
+        # Codes: the keys, an (empty) bucket for other values, missing values.
+        noisy = self._noisy_counts(_category_buckets(keys)(s), len(keys) + 2, sigma)
         cleared = [i for i in range(len(keys)) if noisy[i] >= threshold]
         cleared = sorted(cleared, key=lambda i: -noisy[i])[:limit]
         return sorted(keys[i] for i in cleared), float(noisy[-1])
 
+    def _record(
+        self, mechanism: str, purpose: str, sigma: float, *, delta: float = 0.0, **extra: float
+    ) -> None:
+        """Records a discrete Gaussian of scale σ on a histogram (L2 sensitivity 1) in the
+        ledger and the access log; every read comes after this."""
+        parameters = {"sigma": float(sigma), "l2_sensitivity": 1.0, "discrete": 1.0}
+        parameters |= {k: float(v) for k, v in extra.items()}
+        entry = LedgerEntry(mechanism, purpose, parameters, gaussian_rho(sigma), delta=delta)
+        self.ledger.record(entry)
+        self.log.add(mechanism, purpose, [len(self.ledger.entries) - 1], 1)
+
+    def _noisy_counts(self, codes: np.ndarray, n_buckets: int, sigma: float) -> np.ndarray:
+        counts = count_tables(codes.reshape(-1, 1), [n_buckets], [[0]])[0]
+        seed = int(self.rng.integers(0, 2**63 - 1))
+        return counts + discrete_gaussian(sigma, n_buckets, seed=seed)
+
 
 def upper_normal_quantile(p: float) -> float:
-    """The smallest ``z ≥ 0`` (to 1e-12) with ``P(N(0, 1) ≥ z) ≤ p``, found with ``erfc``,
-    which stays accurate far into the tail (``1 − p`` would round away a tiny ``p``).
+    """The smallest ``z ≥ 0`` with ``P(N(0, 1) ≥ z) ≤ p``: the lower-tail quantile (accurate
+    for tiny ``p``, where ``1 − p`` would round away), nudged up until ``erfc`` confirms it.
 
     Example:
         >>> round(upper_normal_quantile(0.025), 4)
@@ -226,14 +216,10 @@ def upper_normal_quantile(p: float) -> float:
     """
     if not 0 < p < 1:
         raise InvalidArgumentError(f"p must lie in (0, 1), got {p!r}")
-    tail = lambda z: 0.5 * math.erfc(z / math.sqrt(2.0))  # noqa: E731
-    lo, hi = 0.0, 40.0  # tail(40) underflows to 0
-    if tail(lo) <= p:
-        return 0.0
-    while hi - lo > 1e-12:
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if tail(mid) <= p else (mid, hi)
-    return hi
+    z = max(-NormalDist().inv_cdf(p), 0.0)
+    while 0.5 * math.erfc(z / math.sqrt(2.0)) > p:
+        z = math.nextafter(z, math.inf)
+    return z
 
 
 def key_threshold(sigma: float, delta: float) -> int:
@@ -405,7 +391,10 @@ def discovered_columns(
 ) -> list[str]:
     """Categorical columns without a public candidate list: their values are released through
     a threshold, which needs δ in reserve (known from the schema alone)."""
-    plan = _plan(schema, dict(categories or {}), "uniform")
+    return _without_candidates(_plan(schema, dict(categories or {}), "uniform"))
+
+
+def _without_candidates(plan: Mapping[str, tuple[Kind, int, Sequence[Any] | None]]) -> list[str]:
     return [n for n, (kind, _, cands) in plan.items() if kind is Kind.CATEGORICAL and cands is None]
 
 
@@ -470,7 +459,7 @@ def private_domain(
     if unknown:
         raise InvalidArgumentError(f"categories given for {unknown}, which the data lacks")
     plan = _plan(frame.schema, cats, binning)
-    lacking = discovered_columns(frame.schema, cats)
+    lacking = _without_candidates(plan)
     ledger = frame.ledger
     spare = ledger.delta_reserved - ledger.delta_spent
     delta = spare if delta is None else delta
@@ -574,7 +563,6 @@ def private_preparation(
         categories=cats,
         max_discovered=max_discovered,
     )
-    ledger.domain_public = not domain.data_derived
     return domain, edges, ledger, clean_for(domain, df)
 
 

@@ -196,11 +196,11 @@ class MarginalGenerator(Generator):
                 return False
             return True
 
-        if not discovered_columns(schema, cats) or fits(MAX_DISCOVERED):
-            check(MAX_DISCOVERED)  # raises for tables too large whatever the cap
+        if not discovered_columns(schema, cats):
+            check(MAX_DISCOVERED)  # the cap plays no part: raises if the tables do not fit
             return MAX_DISCOVERED
         check(1)  # raises when even one value per column is too many
-        lo, hi = 1, MAX_DISCOVERED  # fits(lo) and not fits(hi)
+        lo, hi = 1, MAX_DISCOVERED + 1  # fits(lo); every cap from hi on is too large (or over)
         while hi - lo > 1:
             mid = (lo + hi) // 2
             lo, hi = (mid, hi) if fits(mid) else (lo, mid)
